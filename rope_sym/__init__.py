@@ -1,0 +1,48 @@
+"""rope-sym: the RoPE spectrum and rotation, and exact floating-point formats.
+
+``rope_sym`` knows nothing of ``derivations`` or ``verify``; they build on it.
+"""
+
+from rope_sym import formats
+from rope_sym.errors import InvalidRopeSpec, NotRepresentable, RopeSymError, UnknownFormat
+from rope_sym.formats import BF16, E4M3, E5M2, FP16, FP32, FP64, FloatFormat, get_format, oracle_round, round_to
+from rope_sym.rotation import (
+    LAYOUTS,
+    apply_rope,
+    apply_rotation,
+    attention_score,
+    half_to_interleaved,
+    interleaved_to_half,
+    interleaved_to_half_permutation,
+    permutation_matrix_sym,
+    rope_angles,
+    rotation_block,
+    rotation_matrix_sym,
+)
+from rope_sym.spec import RopeSpec, check_base, check_context, check_head_dim
+from rope_sym.spectrum import (
+    exact_base,
+    frequencies,
+    frequencies_exact,
+    frequencies_mp,
+    frequencies_numpy,
+    slowest_wavelength,
+    theta_max,
+    theta_min,
+    theta_min_exact,
+    theta_min_paper,
+    wavelengths,
+    wavelengths_exact,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BF16", "E4M3", "E5M2", "FP16", "FP32", "FP64", "LAYOUTS", "FloatFormat", "InvalidRopeSpec",
+    "NotRepresentable", "RopeSpec", "RopeSymError", "UnknownFormat", "apply_rope", "apply_rotation",
+    "attention_score", "check_base", "check_context", "check_head_dim", "exact_base", "formats", "frequencies",
+    "frequencies_exact", "frequencies_mp", "frequencies_numpy", "get_format", "half_to_interleaved",
+    "interleaved_to_half", "interleaved_to_half_permutation", "oracle_round", "permutation_matrix_sym",
+    "rope_angles", "round_to", "rotation_block", "rotation_matrix_sym", "slowest_wavelength", "theta_max",
+    "theta_min", "theta_min_exact", "theta_min_paper", "wavelengths", "wavelengths_exact",
+]

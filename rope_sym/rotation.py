@@ -1,0 +1,145 @@
+"""The RoPE rotation: symbolic matrices and numeric application in both layouts used in practice.
+
+At position ``m`` pair ``i`` is rotated by the angle ``m * theta_i``::
+
+    R_i(m) = [[cos(m theta_i), -sin(m theta_i)],
+              [sin(m theta_i),  cos(m theta_i)]]
+
+and the head's rotation is block diagonal. Two memory layouts place pair ``i`` differently:
+
+- **interleaved** (Meta's reference code, complex ``torch.polar``): pair ``i`` is dims ``(2i, 2i+1)``;
+- **half-split** (Hugging Face ``rotate_half``): pair ``i`` is dims ``(i, i + d/2)``.
+
+They are the same rotation up to the fixed permutation ``interleaved_to_half``: ``P R_interleaved P^T =
+R_half``. Dimensions past the rotary dim (partial rotary) pass through unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import sympy
+from numpy.typing import ArrayLike, NDArray
+
+from rope_sym.errors import InvalidRopeSpec
+from rope_sym.spec import RopeSpec, check_head_dim
+from rope_sym.spectrum import frequencies_exact
+
+Layout = Literal["interleaved", "half"]
+LAYOUTS: tuple[Layout, ...] = ("interleaved", "half")
+
+
+def _check_layout(layout: str) -> Layout:
+    if layout not in LAYOUTS:
+        raise InvalidRopeSpec(f"unknown layout {layout!r} (known: interleaved, half)")
+    return layout
+
+
+# ----------------------------------------------------------------------------------------------- symbolic
+
+
+def rotation_block(angle: sympy.Expr) -> sympy.Matrix:
+    """The 2x2 rotation ``[[cos a, -sin a], [sin a, cos a]]``."""
+    return sympy.Matrix([[sympy.cos(angle), -sympy.sin(angle)], [sympy.sin(angle), sympy.cos(angle)]])
+
+
+def rotation_matrix_sym(
+    spec: RopeSpec, position: sympy.Expr | int, layout: Layout = "interleaved",
+    frequencies: list[sympy.Expr] | None = None,
+) -> sympy.Matrix:
+    """The ``head_dim x head_dim`` RoPE matrix at ``position`` (a number or a SymPy symbol).
+
+    ``frequencies`` defaults to the exact spectrum; pass symbols (``theta_0, theta_1, ...``) for a generic one.
+    """
+    layout = _check_layout(layout)
+    thetas = frequencies_exact(spec) if frequencies is None else frequencies
+    blocks = [rotation_block(sympy.sympify(position) * t) for t in thetas]
+    passthrough = spec.head_dim - spec.rotary_dim
+    m = sympy.diag(*blocks, sympy.eye(passthrough)) if passthrough else sympy.diag(*blocks)
+    if layout == "half":
+        p = permutation_matrix_sym(spec.head_dim, spec.rotary_dim)
+        m = p * m * p.T
+    return m
+
+
+def permutation_matrix_sym(head_dim: int, rotary_dim: int | None = None) -> sympy.Matrix:
+    """``P`` with ``(P x)_half = x_interleaved`` reordered: ``x_half = P @ x_interleaved``."""
+    perm = interleaved_to_half_permutation(head_dim, rotary_dim)
+    p = sympy.zeros(head_dim, head_dim)
+    for new, old in enumerate(perm):
+        p[new, int(old)] = 1
+    return p
+
+
+# ------------------------------------------------------------------------------------------------ layouts
+
+
+def interleaved_to_half_permutation(head_dim: int, rotary_dim: int | None = None) -> NDArray[np.intp]:
+    """Indices ``perm`` with ``x_half = x_interleaved[..., perm]``: ``[0, 2, .., r-2, 1, 3, .., r-1, r, .., d-1]``."""
+    d = check_head_dim(head_dim)
+    r = d if rotary_dim is None else check_head_dim(rotary_dim, "rotary dim")
+    if r > d:
+        raise InvalidRopeSpec(f"rotary dim {r} exceeds head dim {d}")
+    return np.concatenate([np.arange(0, r, 2), np.arange(1, r, 2), np.arange(r, d)])
+
+
+def interleaved_to_half(x: ArrayLike, rotary_dim: int | None = None) -> NDArray[np.generic]:
+    """Reorder the last axis from interleaved pairs ``(2i, 2i+1)`` to half-split pairs ``(i, i + r/2)``."""
+    a = np.asarray(x)
+    return a[..., interleaved_to_half_permutation(a.shape[-1], rotary_dim)]
+
+
+def half_to_interleaved(x: ArrayLike, rotary_dim: int | None = None) -> NDArray[np.generic]:
+    """Inverse of ``interleaved_to_half``."""
+    a = np.asarray(x)
+    inverse = np.argsort(interleaved_to_half_permutation(a.shape[-1], rotary_dim))
+    return a[..., inverse]
+
+
+# ------------------------------------------------------------------------------------------------ numeric
+
+
+def rope_angles(positions: ArrayLike, inv_freq: ArrayLike) -> NDArray[np.float64]:
+    """The angle table ``angles[m, i] = positions[m] * inv_freq[i]`` in float64."""
+    return np.multiply.outer(np.asarray(positions, dtype=np.float64), np.asarray(inv_freq, dtype=np.float64))
+
+
+def apply_rotation(x: ArrayLike, cos: ArrayLike, sin: ArrayLike, layout: Layout = "interleaved") -> NDArray:
+    """Rotate ``x[..., m, :]`` by the per-pair ``cos[m, i]`` and ``sin[m, i]`` (pairs placed by ``layout``).
+
+    Works for any element type numpy can multiply (float64, or object arrays of mpmath/SymPy numbers), so
+    the same code serves the float64, emulated and arbitrary-precision paths. ``x`` has shape
+    ``(..., n_positions, head_dim)``; ``cos``/``sin`` ``(n_positions, n_pairs)``; the first ``2 * n_pairs``
+    dims rotate, the rest pass through.
+    """
+    layout = _check_layout(layout)
+    a = np.asarray(x)
+    c, s = np.asarray(cos), np.asarray(sin)
+    n = c.shape[-1]
+    if 2 * n > a.shape[-1]:
+        raise InvalidRopeSpec(f"{n} pairs need at least {2 * n} dims, got {a.shape[-1]}")
+    out = a.copy() if a.dtype == object else a.astype(np.result_type(a, c, s), copy=True)
+    if layout == "interleaved":
+        first, second = a[..., 0:2 * n:2], a[..., 1:2 * n:2]
+        out[..., 0:2 * n:2] = first * c - second * s
+        out[..., 1:2 * n:2] = first * s + second * c
+    else:
+        first, second = a[..., :n], a[..., n:2 * n]
+        out[..., :n] = first * c - second * s
+        out[..., n:2 * n] = second * c + first * s
+    return out
+
+
+def apply_rope(x: ArrayLike, positions: ArrayLike, inv_freq: ArrayLike, layout: Layout = "interleaved") -> NDArray:
+    """Rotate ``x[..., m, :]`` by ``positions[m] * inv_freq`` in float64 (see ``apply_rotation``)."""
+    angles = rope_angles(positions, inv_freq)
+    return apply_rotation(np.asarray(x, dtype=np.float64), np.cos(angles), np.sin(angles), layout)
+
+
+def attention_score(q: ArrayLike, k: ArrayLike, m: float, n: float, inv_freq: ArrayLike,
+                    layout: Layout = "interleaved") -> float:
+    """``<R(m) q, R(n) k>`` in float64: the RoPE attention logit of a query at ``m`` and a key at ``n``."""
+    qr = apply_rope(np.asarray(q, dtype=np.float64)[None, :], [m], inv_freq, layout)[0]
+    kr = apply_rope(np.asarray(k, dtype=np.float64)[None, :], [n], inv_freq, layout)[0]
+    return float(qr @ kr)

@@ -1,0 +1,87 @@
+"""The RoPE description (head dim, base, rotary fraction) and validation of user-given numbers."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+
+from rope_sym.errors import InvalidRopeSpec
+
+
+def _real(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InvalidRopeSpec(f"{name} must be a real number, got {value!r}")
+    x = float(value)
+    if not math.isfinite(x):
+        raise InvalidRopeSpec(f"{name} must be finite, got {value!r}")
+    return x
+
+
+def check_head_dim(head_dim: object, name: str = "head dim") -> int:
+    """An even integer ``>= 2``."""
+    if isinstance(head_dim, bool) or not isinstance(head_dim, (numbers.Integral, float)):
+        raise InvalidRopeSpec(f"{name} must be an integer, got {head_dim!r}")
+    if not float(head_dim).is_integer():
+        raise InvalidRopeSpec(f"{name} must be an integer, got {head_dim!r}")
+    d = int(head_dim)
+    if d < 2 or d % 2:
+        raise InvalidRopeSpec(f"{name} must be even and at least 2, got {d}")
+    return d
+
+
+def check_base(base: object) -> float:
+    """A finite real ``> 1``."""
+    b = _real("base", base)
+    if b <= 1.0:
+        raise InvalidRopeSpec(f"base must be greater than 1, got {base!r}")
+    return b
+
+
+def check_context(context: object) -> float:
+    """A finite real ``> 0`` (a number of tokens)."""
+    c = _real("context", context)
+    if c <= 0.0:
+        raise InvalidRopeSpec(f"context must be positive, got {context!r}")
+    return c
+
+
+@dataclass(frozen=True)
+class RopeSpec:
+    """RoPE on a head of ``head_dim`` dimensions, of which the first ``rotary_dim`` rotate.
+
+    ``rotary_dim = int(head_dim * rotary_fraction)`` (Hugging Face's ``partial_rotary_factor``; GPT-NeoX's
+    ``rotary_pct``) must be even and at least 2. Pair ``i = 0 .. rotary_dim/2 - 1`` turns at
+    ``theta_i = base^(-2i / rotary_dim)`` radians per token.
+
+    >>> RopeSpec(128, 500000.0).n_pairs
+    64
+    >>> RopeSpec(96, 10000, rotary_fraction=0.25).rotary_dim
+    24
+    """
+
+    head_dim: int
+    base: float
+    rotary_fraction: float = 1.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "head_dim", check_head_dim(self.head_dim))
+        object.__setattr__(self, "base", check_base(self.base))
+        fraction = _real("rotary fraction", self.rotary_fraction)
+        if not 0.0 < fraction <= 1.0:
+            raise InvalidRopeSpec(f"rotary fraction must be in (0, 1], got {self.rotary_fraction!r}")
+        object.__setattr__(self, "rotary_fraction", fraction)
+        rotary = int(self.head_dim * fraction)
+        if rotary < 2 or rotary % 2:
+            raise InvalidRopeSpec(
+                f"rotary dim int({self.head_dim} * {fraction}) = {rotary} must be even and at least 2")
+
+    @property
+    def rotary_dim(self) -> int:
+        """Dimensions that rotate: ``int(head_dim * rotary_fraction)``."""
+        return int(self.head_dim * self.rotary_fraction)
+
+    @property
+    def n_pairs(self) -> int:
+        """Number of rotating pairs (oscillators), ``rotary_dim / 2``."""
+        return self.rotary_dim // 2
