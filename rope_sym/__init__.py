@@ -3,9 +3,13 @@
 ``rope_sym`` knows nothing of ``derivations`` or ``verify``; they build on it.
 """
 
-from rope_sym import formats
+from rope_sym import configs, erasure, formats, long_context, models, pipelines, scaling
+from rope_sym.configs import ModelRope, from_hf_config
+from rope_sym.erasure import ErasureReport, erasure_scan
 from rope_sym.errors import InvalidRopeSpec, NotRepresentable, RopeSymError, UnknownFormat
 from rope_sym.formats import BF16, E4M3, E5M2, FP16, FP32, FP64, FloatFormat, get_format, oracle_round, round_to
+from rope_sym.models import REGISTRY, get_model
+from rope_sym.pipelines import PIPELINES, cos_sin, rotate
 from rope_sym.rotation import (
     LAYOUTS,
     apply_rope,
@@ -19,6 +23,7 @@ from rope_sym.rotation import (
     rotation_block,
     rotation_matrix_sym,
 )
+from rope_sym.scaling import RopeConfig, attention_factor, effective_theta_min, inv_freq
 from rope_sym.spec import RopeSpec, check_base, check_context, check_head_dim
 from rope_sym.spectrum import (
     exact_base,
@@ -38,6 +43,9 @@ from rope_sym.spectrum import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "PIPELINES", "REGISTRY", "ErasureReport", "ModelRope", "RopeConfig", "attention_factor", "configs", "cos_sin",
+    "effective_theta_min", "erasure", "erasure_scan", "from_hf_config", "get_model", "inv_freq", "long_context",
+    "models", "pipelines", "rotate", "scaling",
     "BF16", "E4M3", "E5M2", "FP16", "FP32", "FP64", "LAYOUTS", "FloatFormat", "InvalidRopeSpec",
     "NotRepresentable", "RopeSpec", "RopeSymError", "UnknownFormat", "apply_rope", "apply_rotation",
     "attention_score", "check_base", "check_context", "check_head_dim", "exact_base", "formats", "frequencies",

@@ -89,6 +89,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f"{PROG} {args[0]}" if args and args[0] in COMMANDS else PROG
         sys.stderr.write(f"{where}: error: {exc}\n")
         return 2
+    except BrokenPipeError:  # output piped into `head`: not an error of ours
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return 130

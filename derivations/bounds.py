@@ -1,0 +1,195 @@
+"""Closed forms of the RoPE base bounds (floats in, float out), as derived step by step in this package.
+
+Notation: ``L`` the context (tokens), ``d`` the rotary dim (``head_dim`` here), ``eps`` the coherence threshold in
+``(0, 1)``, ``N`` the depth (layers), ``eps_mach`` the resolution of the format in which phases are computed.
+The slowest oscillator turns ``theta_min`` radians per token:
+
+* exact form: ``theta_min = base^(-(d-2)/d)`` (pair ``i = d/2 - 1`` of ``theta_i = base^(-2i/d)``);
+* paper form: ``theta_min ~ 1/base`` (the large-``d`` simplification of Liu 2026).
+
+Every exact bound is the paper bound raised to ``k = d/(d-2)``, because ``theta_min = t`` solves to
+``base = t^(-k)``. So for a lower bound ``exact/paper = paper^(k-1) = paper^(2/(d-2))``, and for the precision wall
+``exact/paper = eps_mach^(-2/(d-2))``. In the maximum context ``L_max`` the exponent ``k`` cancels: paper and exact
+forms give the same ``L_max = arccos(eps^(1/N)) / eps_mach``.
+
+>>> round(aliasing_base(4096, 128, form="paper"), 3)
+651.899
+>>> round(max_context(2.0**-23, 0.5, 32, 128, form="paper") / 1e6, 2)
+1.74
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Literal
+
+from rope_sym.errors import InvalidRopeSpec
+from rope_sym.formats import get_format
+from rope_sym.spec import check_context, check_head_dim
+
+#: Default coherence threshold: ``cos(L * theta_min) >= 1/2``, i.e. the slowest oscillator drifts by at most
+#: ``pi/3`` over the context (the value of the reference's worked check, eps = 0.5).
+DEFAULT_EPS: float = 0.5
+
+Form = Literal["paper", "exact"]
+EpsConvention = Literal["eps", "unit_roundoff"]
+
+FORMS: tuple[str, ...] = ("paper", "exact")
+
+
+# ----------------------------------------------------------------------------------------------- validation
+
+
+def check_form(form: object) -> str:
+    """``"paper"`` or ``"exact"``."""
+    if form not in FORMS:
+        raise InvalidRopeSpec(f"form must be 'paper' or 'exact', got {form!r}")
+    return str(form)
+
+
+def check_rotary_dim(head_dim: object, form: str = "exact") -> int:
+    """An even integer; at least 4 for the exact form (``d = 2`` has a single pair with ``theta = 1``, whatever
+    the base, so no base bound exists)."""
+    d = check_head_dim(head_dim)
+    if form == "exact" and d < 4:
+        raise InvalidRopeSpec(f"head dim must be at least 4 for the exact bounds (d = 2 has theta_min = 1 "
+                              f"for every base), got {d}")
+    return d
+
+
+def check_eps(eps: object, name: str = "eps") -> float:
+    """A finite real in the open interval ``(0, 1)``."""
+    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not math.isfinite(float(eps)):
+        raise InvalidRopeSpec(f"{name} must be a finite real number, got {eps!r}")
+    e = float(eps)
+    if not 0.0 < e < 1.0:
+        raise InvalidRopeSpec(f"{name} must be in the open interval (0, 1), got {eps!r}")
+    return e
+
+
+def check_depth(depth: object) -> int:
+    """An integer ``>= 1`` (number of layers)."""
+    if isinstance(depth, bool) or not isinstance(depth, (numbers.Integral, float)) or not math.isfinite(
+            float(depth)) or not float(depth).is_integer():
+        raise InvalidRopeSpec(f"depth must be an integer, got {depth!r}")
+    n = int(depth)
+    if n < 1:
+        raise InvalidRopeSpec(f"depth must be at least 1, got {n}")
+    return n
+
+
+def check_theta(theta: object) -> float:
+    """A finite real in ``(0, 1)`` (a slowest frequency, radians per token, of a base > 1)."""
+    return check_eps(theta, "theta_min")
+
+
+# -------------------------------------------------------------------------------------------------- helpers
+
+
+def exponent(head_dim: int, form: str) -> float:
+    """``k = d/(d-2)`` for the exact form, ``1`` for the paper form: ``theta_min = t  <=>  base = t^(-k)``."""
+    return 1.0 if form == "paper" else head_dim / (head_dim - 2)
+
+
+def acos_root(eps: float, depth: int) -> float:
+    """``arccos(eps^(1/N))``, evaluated without cancellation: ``2 asin(sqrt((1 - x)/2))`` with
+    ``1 - x = -expm1(ln(eps)/N)`` (``x = eps^(1/N)`` is close to 1 for large ``N``)."""
+    one_minus = -math.expm1(math.log(eps) / depth)
+    return 2.0 * math.asin(math.sqrt(one_minus / 2.0))
+
+
+def _raise(x: float, k: float) -> float:
+    """``x^k`` with one rounding-friendly power (``x ** k`` is more accurate than ``exp(k ln x)``); a result
+    beyond float64's range is a user error, not a crash."""
+    try:
+        result = x if k == 1.0 else x**k
+    except OverflowError:
+        result = math.inf
+    if not math.isfinite(result) or (result == 0.0 and x != 0.0):
+        raise InvalidRopeSpec(f"the bound {x:.6g}^{k:.6g} is outside the float64 range; the inputs are too extreme")
+    return float(result)
+
+
+def eps_mach_of(dtype: str, convention: EpsConvention = "eps") -> float:
+    """The resolution of format ``dtype``: machine epsilon ``2^(1-p)`` (default, numpy's ``finfo.eps``; fp32 gives
+    ``2^-23``) or the unit roundoff ``2^-p`` (``convention="unit_roundoff"``)."""
+    fmt = get_format(dtype)
+    if convention == "eps":
+        return float(fmt.eps)
+    if convention == "unit_roundoff":
+        return float(fmt.unit_roundoff)
+    raise InvalidRopeSpec(f"eps convention must be 'eps' or 'unit_roundoff', got {convention!r}")
+
+
+def theta_min_of(base: float, head_dim: int, form: Form = "exact") -> float:
+    """``base^(-(d-2)/d)`` (exact) or ``1/base`` (paper)."""
+    form = check_form(form)  # type: ignore[assignment]
+    d = check_rotary_dim(head_dim, form)
+    return _raise(base, -1.0 / exponent(d, form))
+
+
+# ---------------------------------------------------------------------------------------------- the bounds
+
+
+def aliasing_base(context: float, head_dim: int, form: Form = "exact") -> float:
+    """Aliasing (Nyquist-like) lower bound: ``L * theta_min < 2 pi``, so the base must EXCEED
+    ``(L / (2 pi))^(d/(d-2))`` (exact) or ``L / (2 pi)`` (paper)."""
+    f = check_form(form)
+    L, d = check_context(context), check_rotary_dim(head_dim, f)
+    return _raise(L / (2.0 * math.pi), exponent(d, f))
+
+
+def dc_stability_base(context: float, head_dim: int, eps: float, form: Form = "exact") -> float:
+    """DC-stability lower bound: ``cos(L * theta_min) >= eps`` (with ``L theta_min <= pi/2``), so
+    ``base >= (L / arccos(eps))^(d/(d-2))`` (exact) or ``L / arccos(eps)`` (paper)."""
+    return depth_base(context, head_dim, eps, 1, form)
+
+
+def depth_base(context: float, head_dim: int, eps: float, depth: int, form: Form = "exact") -> float:
+    """Depth lower bound: ``cos(L * theta_min)^N >= eps``, so ``base >= (L / arccos(eps^(1/N)))^(d/(d-2))``
+    (exact) or ``L / arccos(eps^(1/N))`` (paper). Grows like ``sqrt(N)``:
+    ``arccos(eps^(1/N)) ~ sqrt(2 ln(1/eps)/N)``."""
+    f = check_form(form)
+    L, d = check_context(context), check_rotary_dim(head_dim, f)
+    e, n = check_eps(eps), check_depth(depth)
+    return _raise(L / acos_root(e, n), exponent(d, f))
+
+
+def precision_wall_base(eps_mach: float, head_dim: int, form: Form = "exact") -> float:
+    """Precision wall (upper bound): ``theta_min > eps_mach``, so the base must be BELOW
+    ``eps_mach^(-d/(d-2))`` (exact) or ``1/eps_mach`` (paper)."""
+    f = check_form(form)
+    em, d = check_eps(eps_mach, "eps_mach"), check_rotary_dim(head_dim, f)
+    return _raise(1.0 / em, exponent(d, f))
+
+
+def max_context(eps_mach: float, eps: float, depth: int, head_dim: int, form: Form = "exact") -> float:
+    """``L_max``: the zone ``[depth bound, precision wall)`` is non-empty iff ``L < arccos(eps^(1/N)) / eps_mach``.
+
+    The depth bound is the largest lower bound (``arccos(eps^(1/N)) <= arccos(eps) < pi/2 < 2 pi``), and
+    ``(L/a)^k < eps_mach^(-k)  <=>  L < a/eps_mach`` for any ``k > 0``: the exponent ``d/(d-2)`` cancels, so paper
+    and exact forms agree (``head_dim`` and ``form`` are validated, not used)."""
+    f = check_form(form)
+    check_rotary_dim(head_dim, f)
+    em, e, n = check_eps(eps_mach, "eps_mach"), check_eps(eps), check_depth(depth)
+    return acos_root(e, n) / em
+
+
+def effective_base(theta_min: float, head_dim: int) -> float:
+    """The base whose exact slowest frequency ``base^(-(d-2)/d)`` equals ``theta_min``: ``theta_min^(-d/(d-2))``.
+    Use it to evaluate the bounds for a rescaled spectrum (interpolation, NTK, YaRN, llama3)."""
+    t, d = check_theta(theta_min), check_rotary_dim(head_dim, "exact")
+    return _raise(1.0 / t, d / (d - 2))
+
+
+def relative_gap_lower(paper_bound: float, head_dim: int) -> float:
+    """``exact/paper`` for a lower bound: ``paper^(2/(d-2))`` (e.g. ``(L/(2 pi))^(2/(d-2))`` for aliasing)."""
+    d = check_rotary_dim(head_dim, "exact")
+    return _raise(paper_bound, 2.0 / (d - 2))
+
+
+def relative_gap_wall(eps_mach: float, head_dim: int) -> float:
+    """``exact/paper`` for the precision wall: ``eps_mach^(-2/(d-2))``."""
+    em, d = check_eps(eps_mach, "eps_mach"), check_rotary_dim(head_dim, "exact")
+    return _raise(1.0 / em, 2.0 / (d - 2))

@@ -1,0 +1,218 @@
+"""Reading a Hugging Face ``config.json`` (a path or a dict) into per-layer ``RopeConfig`` values.
+
+Rules (Hugging Face transformers 5.x semantics):
+
+- head dim: ``qk_rope_head_dim`` (MLA: only that part rotates) if present, else ``head_dim`` if present and not
+  null, else ``hidden_size // num_attention_heads``.
+- base: ``rope_theta`` inside ``rope_parameters`` or at top level (GPT-NeoX: ``rotary_emb_base``); when absent
+  the transformers default 10000 is used with a visible warning.
+- fraction: ``partial_rotary_factor`` (GPT-NeoX: ``rotary_pct``), default 1.
+- scaling: ``rope_parameters`` (v5) or ``rope_scaling`` (v4), with ``type`` accepted for ``rope_type`` and the old
+  spelling ``su`` for ``longrope``; a top-level ``original_max_position_embeddings`` (Phi-3) takes priority.
+- per layer: ``rope_parameters`` keyed by layer type (``full_attention`` / ``sliding_attention``), or Gemma-3's
+  ``rope_local_base_freq`` (sliding layers unscaled at that base, full layers scaled).
+
+Errors name the key (``InvalidRopeConfig``, a ``ValueError``); where transformers only warns, a ``UserWarning``.
+
+>>> model = from_hf_config({"hidden_size": 4096, "num_attention_heads": 32, "max_position_embeddings": 131072,
+...     "num_hidden_layers": 32, "rope_theta": 500000.0, "rope_scaling": {"rope_type": "llama3", "factor": 8.0,
+...     "low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 8192}})
+>>> model.rope.rope_type, model.rope.head_dim, model.context, model.depth
+('llama3', 128, 131072, 32)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rope_sym.scaling import ROPE_TYPES, InvalidRopeConfig, RopeConfig
+
+TYPE_ALIASES = {"su": "longrope"}
+DEFAULT_THETA = 10000.0
+_FLOAT_KEYS = ("factor", "low_freq_factor", "high_freq_factor", "beta_fast", "beta_slow", "mscale",
+               "mscale_all_dim", "attention_factor")
+_KNOWN_KEYS = {"rope_type", "type", "rope_theta", "partial_rotary_factor", "original_max_position_embeddings",
+               "truncate", "short_factor", "long_factor", *_FLOAT_KEYS}
+
+
+@dataclass(frozen=True)
+class ModelRope:
+    """A model's RoPE: the main (global-attention) layer's ``rope``, every layer type's, context and depth."""
+
+    name: str
+    rope: RopeConfig
+    layers: dict[str, RopeConfig] = field(default_factory=dict)
+    context: int | None = None
+    depth: int | None = None
+
+
+def _number(key: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(float(value)):
+        raise InvalidRopeConfig(f"config key {key!r} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _integer(key: str, value: object) -> int:
+    x = _number(key, value)
+    if not x.is_integer() or x <= 0:
+        raise InvalidRopeConfig(f"config key {key!r} must be a positive integer, got {value!r}")
+    return int(x)
+
+
+def _optional(params: Mapping[str, Any], key: str) -> float | None:
+    value = params.get(key)
+    return None if value is None else _number(key, value)
+
+
+def _factor_list(key: str, value: object) -> tuple[float, ...]:
+    if not isinstance(value, (list, tuple)):
+        raise InvalidRopeConfig(f"config key {key!r} must be a list of numbers, got {type(value).__name__}")
+    return tuple(_number(f"{key}[{i}]", v) for i, v in enumerate(value))
+
+
+def _head_dim(config: Mapping[str, Any]) -> int:
+    if config.get("qk_rope_head_dim") is not None:
+        return _integer("qk_rope_head_dim", config["qk_rope_head_dim"])
+    if config.get("head_dim") is not None:
+        return _integer("head_dim", config["head_dim"])
+    for key in ("hidden_size", "num_attention_heads"):
+        if key not in config:
+            raise InvalidRopeConfig(f"config lacks {key!r} (and 'head_dim'), so the head dim is unknown")
+    return _integer("hidden_size", config["hidden_size"]) // _integer("num_attention_heads",
+                                                                     config["num_attention_heads"])
+
+
+def _rope_from_params(params: Mapping[str, Any], config: Mapping[str, Any], head_dim: int,
+                      context: int | None, where: str) -> RopeConfig:
+    """One ``RopeConfig`` from a rope-parameters dict (already merged with top-level theta and fraction)."""
+    unknown = sorted(set(params) - _KNOWN_KEYS)
+    if unknown:
+        warnings.warn(f"{where}: unrecognised rope keys {unknown} are ignored", UserWarning, stacklevel=3)
+    raw_type = params.get("rope_type", params.get("type", "default"))
+    if not isinstance(raw_type, str):
+        raise InvalidRopeConfig(f"{where}: 'rope_type' must be a string, got {raw_type!r}")
+    rope_type = TYPE_ALIASES.get(raw_type, raw_type)
+    if rope_type not in ROPE_TYPES:
+        raise InvalidRopeConfig(f"{where}: unknown 'rope_type' {raw_type!r} (known: {', '.join(ROPE_TYPES)})")
+    if params.get("rope_theta") is None:
+        warnings.warn(f"{where}: 'rope_theta' missing; using the transformers default {DEFAULT_THETA:g}",
+                      UserWarning, stacklevel=3)
+        base = DEFAULT_THETA
+    else:
+        base = _number("rope_theta", params["rope_theta"])
+    fraction = _number("partial_rotary_factor", params.get("partial_rotary_factor", 1.0))
+    original: int | None = None
+    if rope_type in ("yarn", "llama3", "longrope"):
+        if config.get("original_max_position_embeddings") is not None:  # top level wins (Phi-3 style)
+            original = _integer("original_max_position_embeddings", config["original_max_position_embeddings"])
+        elif params.get("original_max_position_embeddings") is not None:
+            original = _integer("original_max_position_embeddings", params["original_max_position_embeddings"])
+        elif context is not None:
+            warnings.warn(f"{where}: 'original_max_position_embeddings' missing; using max_position_embeddings "
+                          f"{context} as transformers does", UserWarning, stacklevel=3)
+            original = context
+        else:
+            raise InvalidRopeConfig(f"{where}: rope type {rope_type!r} needs 'original_max_position_embeddings'")
+    values = {key: _optional(params, key) for key in _FLOAT_KEYS}
+    if rope_type in ("linear", "dynamic", "yarn", "llama3") and values["factor"] is None:
+        raise InvalidRopeConfig(f"{where}: rope type {rope_type!r} requires the key 'factor'")
+    if values["factor"] is not None and values["factor"] < 1.0:
+        raise InvalidRopeConfig(f"{where}: 'factor' must be >= 1, got {values['factor']!r}")
+    if rope_type == "llama3":
+        for key in ("low_freq_factor", "high_freq_factor"):
+            if values[key] is None:
+                raise InvalidRopeConfig(f"{where}: rope type 'llama3' requires the key {key!r}")
+        assert values["low_freq_factor"] is not None and values["high_freq_factor"] is not None
+        if values["high_freq_factor"] <= values["low_freq_factor"]:
+            warnings.warn(f"{where}: 'high_freq_factor' {values['high_freq_factor']:g} <= 'low_freq_factor' "
+                          f"{values['low_freq_factor']:g}: no smoothing band", UserWarning, stacklevel=3)
+        if context is not None and original is not None and original >= context:
+            warnings.warn(f"{where}: 'original_max_position_embeddings' {original} >= max_position_embeddings "
+                          f"{context}", UserWarning, stacklevel=3)
+    if rope_type == "yarn":
+        if context is not None and original and values["factor"] != context / original and context != original:
+            warnings.warn(f"{where}: yarn 'factor' {values['factor']:g} != max_position_embeddings / "
+                          f"original_max_position_embeddings = {context / original:g}; the factor is used",
+                          UserWarning, stacklevel=3)
+        fast, slow = values["beta_fast"] or 32.0, values["beta_slow"] or 1.0
+        if fast < slow:
+            warnings.warn(f"{where}: 'beta_fast' {fast:g} < 'beta_slow' {slow:g}", UserWarning, stacklevel=3)
+    short = long = None
+    if rope_type == "longrope":
+        for key in ("short_factor", "long_factor"):
+            if key not in params:
+                raise InvalidRopeConfig(f"{where}: rope type 'longrope' requires the key {key!r}")
+        short = _factor_list("short_factor", params["short_factor"])
+        long = _factor_list("long_factor", params["long_factor"])
+    truncate = params.get("truncate", True)
+    if not isinstance(truncate, bool):
+        raise InvalidRopeConfig(f"{where}: 'truncate' must be true or false, got {truncate!r}")
+    return RopeConfig(rope_type, head_dim, base, fraction, context, values["factor"], original,
+                      values["low_freq_factor"], values["high_freq_factor"], values["beta_fast"],
+                      values["beta_slow"], values["mscale"], values["mscale_all_dim"], values["attention_factor"],
+                      truncate, short, long)
+
+
+def _top_level_defaults(config: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    theta = config.get("rope_theta", config.get("rotary_emb_base"))
+    if theta is not None:
+        out["rope_theta"] = theta
+    fraction = config.get("partial_rotary_factor", config.get("rotary_pct"))
+    if fraction is not None:
+        out["partial_rotary_factor"] = fraction
+    return out
+
+
+def from_hf_config(config: Mapping[str, Any] | str | Path, name: str | None = None) -> ModelRope:
+    """A model's RoPE from a Hugging Face config (a dict, or a path to ``config.json``).
+
+    Multimodal configs with a ``text_config`` use it. ``name`` defaults to ``_name_or_path`` or the file name.
+    """
+    if isinstance(config, (str, Path)):
+        path = Path(config)
+        try:
+            loaded = json.loads(path.read_text())
+        except OSError as exc:
+            raise InvalidRopeConfig(f"cannot read config {str(path)!r}: {exc.strerror}") from None
+        except json.JSONDecodeError as exc:
+            raise InvalidRopeConfig(f"config {str(path)!r} is not valid JSON: {exc.msg} (line {exc.lineno})") from None
+        name = name or str(path)
+        config = loaded
+    if not isinstance(config, Mapping):
+        raise InvalidRopeConfig(f"a config must be a JSON object, got {type(config).__name__}")
+    if isinstance(config.get("text_config"), Mapping):
+        config = {**config["text_config"], **{k: v for k, v in config.items() if k == "_name_or_path"}}
+    name = name or str(config.get("_name_or_path", "config"))
+    head_dim = _head_dim(config)
+    context = (None if config.get("max_position_embeddings") is None
+               else _integer("max_position_embeddings", config["max_position_embeddings"]))
+    depth = None if config.get("num_hidden_layers") is None else _integer("num_hidden_layers",
+                                                                         config["num_hidden_layers"])
+    top = _top_level_defaults(config)
+    params = config.get("rope_parameters", config.get("rope_scaling"))
+    if params is not None and not isinstance(params, Mapping):
+        raise InvalidRopeConfig(f"config key 'rope_parameters'/'rope_scaling' must be an object, got {params!r}")
+    params = dict(params or {})
+    layers: dict[str, RopeConfig] = {}
+    if params and all(isinstance(v, Mapping) for v in params.values()):  # keyed by layer type
+        for layer_type, layer_params in sorted(params.items()):
+            merged = {**top, **layer_params}
+            layers[layer_type] = _rope_from_params(merged, config, head_dim, context, f"{name} [{layer_type}]")
+        main = layers.get("full_attention") or next(iter(layers.values()))
+        return ModelRope(name, main, layers, context, depth)
+    main = _rope_from_params({**top, **params}, config, head_dim, context, name)
+    if config.get("rope_local_base_freq") is not None:  # Gemma-3 (transformers 4.x): sliding layers unscaled
+        local = {"rope_type": "default", "rope_theta": config["rope_local_base_freq"]}
+        if "partial_rotary_factor" in top:
+            local["partial_rotary_factor"] = top["partial_rotary_factor"]
+        layers = {"full_attention": main,
+                  "sliding_attention": _rope_from_params(local, config, head_dim, context, f"{name} [sliding]")}
+    return ModelRope(name, main, layers, context, depth)

@@ -1,0 +1,322 @@
+"""RoPE as real code computes it: bit-exact emulations of the pipelines frameworks use, per activation dtype.
+
+A pipeline turns positions ``m`` into the stored ``cos(m theta_i)`` and ``sin(m theta_i)`` through a chain of
+roundings; each step is emulated as **one correct rounding** (round-to-nearest-even) with ``rope_sym.formats``:
+
+``inv_freq -> stored in F_inv``, ``m -> round(m, F_pos)``, ``angle = round(m * inv_freq, F_phase)``,
+``c = round(cos(angle), F_phase)``, ``stored = round(c, F_store)`` (and the same for ``sin``).
+
+======================  ==========  ==========  ===============  ===============
+pipeline                F_inv       F_pos       F_phase          F_store
+======================  ==========  ==========  ===============  ===============
+``hf``                  fp32        fp32        fp32             dtype
+``native``              dtype       dtype       dtype            dtype
+``invfreq-cast``        dtype       fp32        fp32             dtype
+``fp64``                fp64        fp64        fp64             fp64
+======================  ==========  ==========  ===============  ===============
+
+- ``hf``: Hugging Face ``LlamaRotaryEmbedding`` (v4.38 onwards): ``inv_freq = 1.0 / (base ** (arange(0, d, 2)
+  .float() / d))`` in fp32, positions ``.float()``, the outer product and ``cos``/``sin`` in fp32 under
+  ``autocast(enabled=False)``, then ``cos.to(x.dtype)``.
+- ``native``: the pre-2024 code path (``t = arange(L, dtype=inv_freq.dtype)``, ``einsum``, ``.cos()``) after
+  ``model.to(dtype)``: the fp32 buffer cast to the dtype, positions, product and ``cos``/``sin`` in the dtype.
+- ``invfreq-cast``: the ``model.to(bfloat16)`` trap: the ``inv_freq`` buffer is cast to the dtype, and the later
+  ``.float()`` cannot restore the lost bits; the rest is ``hf``.
+- ``fp64``: the float64 reference: correctly rounded ``theta_i`` (``spectrum.frequencies``), float64 product,
+  numpy's float64 ``cos``/``sin`` (libm, measured within 0.52 float64 ulp; not proven correctly rounded), stored
+  in float64. The ``dtype`` argument does not apply to it.
+
+The ``inv_freq`` chain is emulated exactly as written: ``2i / d`` divided in fp32, the base rounded to fp32 (the
+Python scalar is converted to the tensor's dtype), ``pow`` and ``1.0 / ...`` each correctly rounded to fp32.
+
+Transcendentals: ``pow``, ``cos`` and ``sin`` are taken as **correctly rounded** to the working format. ``cos``
+and ``sin`` are computed in float64 by numpy and rounded once; where the float64 value lies within
+``MIDPOINT_GUARD_ULPS`` float64 ulps of a midpoint of the working format (so that its 0.52-ulp error could sit on
+the wrong side of it), or in the working format's subnormal range, the gmpy2 oracle (``oracle_cos``/
+``oracle_sin``) decides. Where a framework may differ, by one ulp of the working format: torch's CPU fp32 ``pow``
+is not correctly rounded (measured: 31 of 3,212 ``inv_freq`` values for 11 bases x 6 head dims are one fp32
+ulp off, e.g. base 1e6, d 128, pair 37), and torch's CPU fp32 ``cos``/``sin`` differ from the correctly rounded
+values on about 5% of the angles of positions 0..32767, d 128. After the cast to bf16, 5 of 4,194,304 cos/sin
+values differ from torch at base 1e4 and 1 at base 5e5.
+
+``rotate`` applies the rotation the way Hugging Face's eager ``apply_rotary_pos_emb`` does,
+``q * cos + rotate_half(q) * sin``: each product rounded to the activation dtype, then the sum rounded to it.
+Fused rotary kernels that accumulate in fp32 and round once per output are a different (more accurate)
+arithmetic.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from rope_sym.errors import InvalidRopeSpec
+from rope_sym.formats import (
+    FP32,
+    FP64,
+    FloatFormat,
+    get_format,
+    oracle_cos,
+    oracle_div,
+    oracle_pow,
+    oracle_round,
+    oracle_sin,
+)
+from rope_sym.formats.rounding import round_to
+from rope_sym.rotation import LAYOUTS
+from rope_sym.spec import RopeSpec
+from rope_sym.spectrum import frequencies
+
+Array = NDArray[np.float64]
+
+PIPELINES: tuple[str, ...] = ("hf", "native", "invfreq-cast", "fp64")
+"""The emulated pipelines (see the module docstring)."""
+
+DTYPES: tuple[str, ...] = ("fp16", "bf16", "fp32", "fp64")
+"""Activation dtypes a pipeline can store cos/sin in (``fp64`` only makes the final cast exact)."""
+
+MIDPOINT_GUARD_ULPS = 8
+"""float64 ulps around a working-format midpoint inside which the oracle decides the rounding of cos/sin.
+
+numpy's float64 ``cos``/``sin`` were measured within 0.52 ulp (6,000 angles up to 2^24 against 200-bit mpmath),
+so 8 ulps leaves a factor of 15 of margin."""
+
+_MAGNITUDE = np.uint64((1 << 63) - 1)
+
+DEFAULT_CHUNK = 1 << 12
+"""Positions per block in streamed computations: keeps the blocks in cache and memory bounded."""
+
+
+@dataclass(frozen=True)
+class PipelineFormats:
+    """The formats of one pipeline's steps (``F_inv``, ``F_pos``, ``F_phase``, ``F_store`` of the module table)."""
+
+    pipeline: str
+    dtype: FloatFormat
+    inv_freq: FloatFormat
+    position: FloatFormat
+    phase: FloatFormat
+    store: FloatFormat
+
+
+def check_pipeline(pipeline: str) -> str:
+    """``pipeline`` if it is one of ``PIPELINES``, else ``InvalidRopeSpec``."""
+    if pipeline not in PIPELINES:
+        raise InvalidRopeSpec(f"unknown pipeline {pipeline!r} (known: {', '.join(PIPELINES)})")
+    return pipeline
+
+
+def check_dtype(dtype: str | FloatFormat) -> FloatFormat:
+    """The activation format named ``dtype`` (fp16, bf16, fp32 or fp64, aliases accepted)."""
+    try:
+        fmt = get_format(dtype)
+    except ValueError:
+        raise InvalidRopeSpec(f"unknown dtype {dtype!r} (known: {', '.join(DTYPES)})") from None
+    if fmt.name not in DTYPES:
+        raise InvalidRopeSpec(f"dtype {fmt.name!r} is not an activation dtype (known: {', '.join(DTYPES)})")
+    return fmt
+
+
+def pipeline_formats(dtype: str | FloatFormat, pipeline: str) -> PipelineFormats:
+    """The step formats of ``pipeline`` for activation ``dtype``.
+
+    >>> f = pipeline_formats("bf16", "hf")
+    >>> f.position.name, f.phase.name, f.store.name
+    ('fp32', 'fp32', 'bf16')
+    """
+    fmt, pipeline = check_dtype(dtype), check_pipeline(pipeline)
+    if pipeline == "hf":
+        return PipelineFormats(pipeline, fmt, FP32, FP32, FP32, fmt)
+    if pipeline == "native":
+        return PipelineFormats(pipeline, fmt, fmt, fmt, fmt, fmt)
+    if pipeline == "invfreq-cast":
+        return PipelineFormats(pipeline, fmt, fmt, FP32, FP32, fmt)
+    return PipelineFormats(pipeline, FP64, FP64, FP64, FP64, FP64)
+
+
+# ------------------------------------------------------------------------------------------ inverse frequencies
+
+
+@lru_cache(maxsize=256)
+def _hf_inv_freq_fp32(rotary_dim: int, base: float) -> tuple[float, ...]:
+    """``1.0 / (base ** (arange(0, d, 2).float() / d))`` with every fp32 operation correctly rounded."""
+    base32 = float(oracle_round(base, FP32))
+    if not math.isfinite(base32):
+        raise InvalidRopeSpec(f"base {base!r} overflows fp32, where the inverse frequencies are computed")
+    d = float(rotary_dim)  # exact in fp32 (rotary dims are far below 2^24)
+    values = []
+    for i in range(0, rotary_dim, 2):
+        exponent = oracle_div(float(i), d, FP32)
+        values.append(oracle_div(1.0, oracle_pow(base32, exponent, FP32), FP32))
+    return tuple(values)
+
+
+def inv_freq(spec: RopeSpec, dtype: str | FloatFormat, pipeline: str) -> Array:
+    """The inverse frequencies the pipeline stores, as float64 values of its ``F_inv`` format.
+
+    ``hf``: the fp32 chain ``1.0 / (base ** (arange(0, d, 2).float() / d))``, each step correctly rounded;
+    ``native`` and ``invfreq-cast``: that fp32 buffer cast to ``dtype`` (one rounding from fp32, as
+    ``buffer.to(dtype)`` does); ``fp64``: the correctly rounded ``theta_i``.
+
+    >>> inv_freq(RopeSpec(8, 10000.0), "bf16", "hf")[1] == np.float32(0.1)
+    np.True_
+    >>> inv_freq(RopeSpec(8, 10000.0), "bf16", "native").tolist()
+    [1.0, 0.10009765625, 0.010009765625, 0.00099945068359375]
+    """
+    formats = pipeline_formats(dtype, pipeline)
+    if formats.pipeline == "fp64":
+        return frequencies(spec)
+    fp32 = np.array(_hf_inv_freq_fp32(spec.rotary_dim, spec.base), dtype=np.float64)
+    return np.asarray(round_to(fp32, formats.inv_freq), dtype=np.float64)
+
+
+# ---------------------------------------------------------------------------------- correctly rounded cos/sin
+
+
+def near_midpoint(approx: Array, fmt: FloatFormat, guard_ulps: int = MIDPOINT_GUARD_ULPS) -> NDArray[np.bool_]:
+    """Where rounding the float64 ``approx`` to ``fmt`` may differ from rounding the exact value it approximates.
+
+    For ``|approx|`` in ``fmt``'s normal range the float64 significand has ``53 - p`` bits below ``fmt``'s last
+    bit; the value is within ``guard_ulps`` float64 ulps of a midpoint when those bits are within ``guard_ulps``
+    of ``100...0``. Values in ``fmt``'s subnormal range (zero excluded) are flagged too (their quantum is
+    coarser; there are few of them). Non-finite values are not flagged.
+    """
+    bits = np.asarray(approx, dtype=np.float64).view(np.uint64) & _MAGNITUDE
+    shift = 53 - fmt.precision
+    low = bits & np.uint64((1 << shift) - 1)
+    # |low - half| <= guard as one unsigned comparison: low - (half - guard) wraps around when below.
+    low -= np.uint64((1 << (shift - 1)) - guard_ulps)
+    near = low <= np.uint64(2 * guard_ulps)
+    magnitude = bits.view(np.float64)
+    near |= (magnitude > 0.0) & (magnitude < fmt.smallest_normal)  # False for NaN
+    near &= magnitude != np.inf
+    return near
+
+
+def correctly_rounded(fn: Callable[[Array], Array], oracle: Callable[[float, FloatFormat], float],
+                      angles: Array, fmt: FloatFormat) -> tuple[Array, int]:
+    """``fn`` (numpy float64 cos or sin) correctly rounded to ``fmt``, and how many values the oracle decided.
+
+    ``angles`` must be values of ``fmt``. For ``fmt = fp64`` the numpy value is returned as it is (0 decided).
+    """
+    with np.errstate(invalid="ignore"):
+        approx = fn(angles)
+    if fmt.precision == 53:
+        return approx, 0
+    out = np.asarray(round_to(approx, fmt), dtype=np.float64)
+    flagged = np.flatnonzero(near_midpoint(approx, fmt))
+    flat = out.reshape(-1)
+    flat_angles = angles.reshape(-1)
+    for k in flagged:
+        flat[k] = oracle(float(flat_angles[k]), fmt)
+    return out, int(flagged.size)
+
+
+# ---------------------------------------------------------------------------------------------------- cos/sin
+
+
+def stored_positions(positions: ArrayLike, dtype: str | FloatFormat, pipeline: str) -> Array:
+    """Positions as the pipeline holds them: rounded to ``F_pos`` (bf16: 2049 -> 2048; fp16: 65520 -> inf)."""
+    formats = pipeline_formats(dtype, pipeline)
+    return np.asarray(round_to(np.asarray(positions, dtype=np.float64), formats.position), dtype=np.float64)
+
+
+def angles(spec: RopeSpec, positions: ArrayLike, dtype: str | FloatFormat, pipeline: str) -> Array:
+    """The phase table ``round(round(m, F_pos) * inv_freq_i, F_phase)``, shape ``(len(positions), n_pairs)``.
+
+    The float64 product of two values of at most 24 bits is exact, so rounding it once is the format's multiply.
+    """
+    formats = pipeline_formats(dtype, pipeline)
+    pos = stored_positions(positions, formats.dtype, formats.pipeline).reshape(-1)
+    with np.errstate(invalid="ignore"):
+        product = np.multiply.outer(pos, inv_freq(spec, formats.dtype, formats.pipeline))
+    return np.asarray(round_to(product, formats.phase), dtype=np.float64)
+
+
+def cos_sin_with_stats(spec: RopeSpec, positions: ArrayLike, dtype: str | FloatFormat,
+                       pipeline: str) -> tuple[Array, Array, int]:
+    """``cos_sin`` plus the number of cos/sin values the oracle had to decide (near-midpoint cases)."""
+    formats = pipeline_formats(dtype, pipeline)
+    a = angles(spec, positions, formats.dtype, formats.pipeline)
+    c, decided_c = correctly_rounded(np.cos, oracle_cos, a, formats.phase)
+    s, decided_s = correctly_rounded(np.sin, oracle_sin, a, formats.phase)
+    c = np.asarray(round_to(c, formats.store), dtype=np.float64)
+    s = np.asarray(round_to(s, formats.store), dtype=np.float64)
+    return c, s, decided_c + decided_s
+
+
+def cos_sin(spec: RopeSpec, positions: ArrayLike, dtype: str | FloatFormat, pipeline: str) -> tuple[Array, Array]:
+    """The stored ``cos(m theta_i)`` and ``sin(m theta_i)``, float64 arrays of shape ``(len(positions), n_pairs)``.
+
+    Positions ``>= 65520`` in fp16 round to ``inf`` and give NaN: callers must report them (see
+    ``rope_sym.erasure``), not compare them.
+
+    >>> c, s = cos_sin(RopeSpec(4, 10000.0), [0, 1, 1000], "bf16", "hf")
+    >>> c[:, 0].tolist(), s[:, 0].tolist()
+    ([1.0, 0.5390625, 0.5625], [0.0, 0.83984375, 0.828125])
+    """
+    c, s, _ = cos_sin_with_stats(spec, positions, dtype, pipeline)
+    return c, s
+
+
+def iter_cos_sin(spec: RopeSpec, context: int, dtype: str | FloatFormat, pipeline: str,
+                 chunk: int = DEFAULT_CHUNK, start: int = 0) -> Iterator[tuple[int, Array, Array]]:
+    """``(first_position, cos, sin)`` blocks for positions ``start .. context - 1``, ``chunk`` rows at a time."""
+    for lo in range(start, context, chunk):
+        hi = min(lo + chunk, context)
+        c, s = cos_sin(spec, np.arange(lo, hi, dtype=np.float64), dtype, pipeline)
+        yield lo, c, s
+
+
+# ------------------------------------------------------------------------------------------------- rotation
+
+
+def rotate_with(x: ArrayLike, cos: Array, sin: Array, store: FloatFormat, layout: str = "half") -> Array:
+    """Rotate ``x`` by stored ``cos``/``sin`` with the eager arithmetic in format ``store``.
+
+    ``x`` is rounded to ``store`` first (as the tensor would be stored). With ``(x1, x2)`` the two members of a
+    pair: ``out1 = round(round(x1 c) - round(x2 s))``, ``out2 = round(round(x2 c) + round(x1 s))``. ``x`` is
+    ``(..., n_positions, head_dim)`` or ``(head_dim,)`` (the same vector at every position); dims past the rotary
+    dims pass through.
+    """
+    if layout not in LAYOUTS:
+        raise InvalidRopeSpec(f"unknown layout {layout!r} (known: {', '.join(LAYOUTS)})")
+    a = np.asarray(round_to(np.asarray(x, dtype=np.float64), store), dtype=np.float64)
+    n = cos.shape[-1]
+    if a.shape[-1] < 2 * n:
+        raise InvalidRopeSpec(f"{n} pairs need at least {2 * n} dims, got {a.shape[-1]}")
+    if a.ndim == 1:
+        a = np.broadcast_to(a, (*cos.shape[:-1], a.shape[-1]))
+    out = np.array(a, dtype=np.float64, copy=True)
+    if layout == "half":
+        first, second = a[..., :n], a[..., n:2 * n]
+        idx_first, idx_second = slice(0, n), slice(n, 2 * n)
+    else:
+        first, second = a[..., 0:2 * n:2], a[..., 1:2 * n:2]
+        idx_first, idx_second = slice(0, 2 * n, 2), slice(1, 2 * n, 2)
+
+    def r(v: Array) -> Array:
+        return np.asarray(round_to(v, store), dtype=np.float64)
+
+    with np.errstate(invalid="ignore", over="ignore"):
+        out[..., idx_first] = r(r(first * cos) - r(second * sin))
+        out[..., idx_second] = r(r(second * cos) + r(first * sin))
+    return out
+
+
+def rotate(x: ArrayLike, positions: ArrayLike, spec: RopeSpec, dtype: str | FloatFormat, pipeline: str,
+           layout: str = "half") -> Array:
+    """``x`` rotated at ``positions`` as the pipeline does it, every multiply and add rounded to the activation
+    dtype (``F_store``; float64 for the ``fp64`` pipeline); see ``rotate_with``.
+
+    >>> rotate([1.0, 0.0], [0, 1], RopeSpec(2, 10000.0), "bf16", "hf").tolist()
+    [[1.0, 0.0], [0.5390625, 0.83984375]]
+    """
+    formats = pipeline_formats(dtype, pipeline)
+    c, s = cos_sin(spec, positions, formats.dtype, formats.pipeline)
+    return rotate_with(x, c, s, formats.store, layout)

@@ -1,0 +1,197 @@
+"""The derivations: every step verifies, a wrong step is caught, and the closed forms match their conditions."""
+
+from __future__ import annotations
+
+import math
+
+import mpmath
+import pytest
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from derivations import bounds as bd
+from derivations.catalog import MODULES, UnknownDerivation, all_derivations, get
+from derivations.model import Derivation, apply_monotone, asymptotic, equality, invert_monotone, limit, sign
+from derivations.symbols import POSITIVE, SUBS, L, b, d, eps, k, theta_min, u, x
+from rope_sym.errors import InvalidRopeSpec, RopeSymError
+
+
+@pytest.mark.parametrize("name", list(MODULES))
+def test_every_step_of_every_derivation_verifies(name):
+    dv = get(name)
+    assert dv.failed_steps == [] and dv.verified and len(dv.steps) >= 2
+    text = dv.as_text()
+    assert "FAILED" not in text and text.count("[verified]") == len(dv.steps)
+
+
+def test_unknown_derivation_is_a_user_error():
+    with pytest.raises(UnknownDerivation, match="unknown derivation 'nope'"):
+        get("nope")
+    assert issubclass(UnknownDerivation, RopeSymError)
+
+
+def _wrong(step) -> Derivation:
+    return Derivation("wrong", "a wrong derivation", ("none",), (equality(L, L, "trivially true"), step),
+                      sp.Eq(L, L))
+
+
+def test_a_wrong_equality_makes_the_derivation_fail():
+    dv = _wrong(equality((L / (2 * sp.pi)) ** k / (L / (2 * sp.pi)), (L / (2 * sp.pi)) ** (2 / (d + 2)),
+                         "wrong exponent", subs=SUBS))
+    assert not dv.verified and dv.failed_steps == [2]
+    assert "[FAILED] wrong exponent" in dv.as_text()
+
+
+def test_a_monotone_map_with_the_wrong_direction_is_caught():
+    before = sp.StrictLessThan(theta_min, 2 * sp.pi / L)
+    # u -> u^(-k) is decreasing: keeping the direction of the inequality is wrong
+    kept = apply_monotone(before, sp.StrictLessThan(b, (L / (2 * sp.pi)) ** k), u ** (-k), u, POSITIVE, False,
+                          "direction kept", subs=SUBS)
+    claimed_increasing = apply_monotone(before, sp.StrictGreaterThan(b, (L / (2 * sp.pi)) ** k), u ** (-k), u,
+                                        POSITIVE, True, "claimed increasing", subs=SUBS)
+    right = apply_monotone(before, sp.StrictGreaterThan(b, (L / (2 * sp.pi)) ** k), u ** (-k), u, POSITIVE, False,
+                           "right", subs=SUBS)
+    non_strict = apply_monotone(before, sp.GreaterThan(b, (L / (2 * sp.pi)) ** k), u ** (-k), u, POSITIVE, False,
+                                "strictness lost", subs=SUBS)
+    assert right.verify()
+    assert not kept.verify() and not claimed_increasing.verify() and not non_strict.verify()
+
+
+def test_inverting_cos_needs_the_right_direction_and_value():
+    phase = sp.Symbol("phi", positive=True)
+    ok = invert_monotone(sp.GreaterThan(sp.cos(phase), eps), sp.LessThan(phase, sp.acos(eps)), sp.cos(u), u,
+                         sp.Interval.open(0, sp.pi), False, phase, sp.acos(eps), "right", subs=SUBS)
+    flipped = invert_monotone(sp.GreaterThan(sp.cos(phase), eps), sp.GreaterThan(phase, sp.acos(eps)), sp.cos(u),
+                              u, sp.Interval.open(0, sp.pi), False, phase, sp.acos(eps), "wrong side", subs=SUBS)
+    wrong_value = invert_monotone(sp.GreaterThan(sp.cos(phase), eps), sp.LessThan(phase, sp.asin(eps)), sp.cos(u),
+                                  u, sp.Interval.open(0, sp.pi), False, phase, sp.asin(eps), "asin", subs=SUBS)
+    not_monotone = invert_monotone(sp.GreaterThan(sp.cos(phase), eps), sp.LessThan(phase, sp.acos(eps)), sp.cos(u),
+                                   u, sp.Interval.open(0, 2 * sp.pi), False, phase, sp.acos(eps), "domain too big")
+    assert ok.verify()
+    assert not flipped.verify() and not wrong_value.verify() and not not_monotone.verify()
+
+
+def test_sign_series_and_limit_steps_reject_false_claims():
+    assert not sign(-sp.log(1 / eps), "negative", subs=SUBS).verify()
+    assert not asymptotic(sp.acos(sp.exp(-x)) / sp.sqrt(2 * x), 1 - x / 12, x, 2, "wrong coefficient").verify()
+    assert not limit(k, d, sp.oo, 2, "wrong limit").verify()
+
+
+def test_derivations_are_built_once():
+    assert get("aliasing") is get("aliasing")
+    assert [dv.name for dv in all_derivations()] == list(MODULES)
+
+
+# ------------------------------------------------------------------------------------------- closed forms
+
+
+def test_paper_forms_are_the_papers_formulas():
+    assert bd.aliasing_base(4096, 128, form="paper") == pytest.approx(4096 / (2 * math.pi), rel=1e-15)
+    assert bd.dc_stability_base(4096, 128, 0.5, form="paper") == pytest.approx(4096 / (math.pi / 3), rel=1e-15)
+    assert bd.depth_base(4096, 128, 0.3, 8, form="paper") == pytest.approx(4096 / math.acos(0.3 ** (1 / 8)),
+                                                                          rel=1e-12)
+    assert bd.precision_wall_base(2.0**-23, 128, form="paper") == 2.0**23
+
+
+@pytest.mark.parametrize("dim", [4, 8, 64, 128])
+def test_exact_is_paper_to_the_power_d_over_d_minus_2(dim):
+    kk = dim / (dim - 2)
+    assert bd.aliasing_base(1e5, dim) == pytest.approx(bd.aliasing_base(1e5, dim, form="paper") ** kk, rel=1e-13)
+    assert bd.depth_base(1e5, dim, 0.5, 4) == pytest.approx(bd.depth_base(1e5, dim, 0.5, 4, "paper") ** kk,
+                                                            rel=1e-13)
+    wall, wall_paper = bd.precision_wall_base(2.0**-10, dim), bd.precision_wall_base(2.0**-10, dim, "paper")
+    assert wall / wall_paper == pytest.approx(bd.relative_gap_wall(2.0**-10, dim), rel=1e-13)
+    lower = bd.dc_stability_base(1e5, dim, 0.5)
+    assert lower / bd.dc_stability_base(1e5, dim, 0.5, "paper") == pytest.approx(
+        bd.relative_gap_lower(bd.dc_stability_base(1e5, dim, 0.5, "paper"), dim), rel=1e-13)
+
+
+def test_worked_check_of_the_reference_lmax_fp32_eps_half_depth_32():
+    lmax = bd.max_context(2.0**-23, 0.5, 32, 128, form="paper")
+    assert 1.65e6 < lmax < 1.8e6   # "about 1.7e6 tokens"
+    assert lmax == pytest.approx(math.acos(0.5 ** (1 / 32)) * 2**23, rel=1e-12)
+    assert bd.max_context(2.0**-23, 0.5, 32, 128, form="exact") == lmax  # the exponent d/(d-2) cancels
+    assert bd.max_context(2.0**-23, 0.5, 32, 8, form="exact") == lmax
+
+
+def test_depth_bound_dominates_dc_and_aliasing():
+    for n in (1, 2, 32, 1000):
+        assert bd.depth_base(1e4, 64, 0.5, n) >= bd.dc_stability_base(1e4, 64, 0.5) > bd.aliasing_base(1e4, 64)
+    assert bd.depth_base(1e4, 64, 0.5, 1) == bd.dc_stability_base(1e4, 64, 0.5)
+
+
+def test_large_depth_law_with_its_error_term():
+    L, e = 8192.0, 0.5
+    ln = math.log(1 / e)
+    for n in (100, 1000, 10000):
+        law = L * math.sqrt(n / (2 * ln))
+        ratio = bd.depth_base(L, 128, e, n, form="paper") / law
+        # ratio = 1 + ln/(6N) + O(N^-2): the remainder shrinks like N^-2
+        assert abs(ratio - 1 - ln / (6 * n)) < 0.1 * (ln / n) ** 2
+
+
+def test_effective_base_inverts_theta_min():
+    for base, dim in ((1e4, 128), (5e5, 128), (1e4, 8)):
+        theta = base ** (-(dim - 2) / dim)
+        assert bd.effective_base(theta, dim) == pytest.approx(base, rel=1e-12)
+        # NTK-aware: base * s^(d/(d-2)) has theta_min / s
+        assert bd.effective_base(theta / 4, dim) == pytest.approx(base * 4 ** (dim / (dim - 2)), rel=1e-12)
+
+
+def test_eps_mach_conventions():
+    assert bd.eps_mach_of("fp32") == 2.0**-23 and bd.eps_mach_of("fp32", "unit_roundoff") == 2.0**-24
+    assert bd.eps_mach_of("bf16") == 2.0**-7 and bd.eps_mach_of("fp16") == 2.0**-10
+    with pytest.raises(InvalidRopeSpec, match="convention"):
+        bd.eps_mach_of("fp32", "half")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: bd.dc_stability_base(4096, 128, 0.0), "eps must be in the open interval"),
+    (lambda: bd.dc_stability_base(4096, 128, 1.0), "eps must be in the open interval"),
+    (lambda: bd.dc_stability_base(4096, 128, float("nan")), "eps must be a finite"),
+    (lambda: bd.depth_base(4096, 128, 0.5, 0), "depth must be at least 1"),
+    (lambda: bd.depth_base(4096, 128, 0.5, 1.5), "depth must be an integer"),
+    (lambda: bd.aliasing_base(4096, 2), "at least 4"),
+    (lambda: bd.aliasing_base(4096, 127), "even"),
+    (lambda: bd.aliasing_base(-1, 128), "context must be positive"),
+    (lambda: bd.aliasing_base(float("inf"), 128), "context must be finite"),
+    (lambda: bd.aliasing_base(4096, 128, form="approx"), "form must be"),  # type: ignore[arg-type]
+    (lambda: bd.precision_wall_base(2.0, 128), "eps_mach must be in the open interval"),
+    (lambda: bd.effective_base(0.0, 128), "theta_min must be in"),
+])
+def test_bad_input_raises_one_sentence(call, message):
+    with pytest.raises(InvalidRopeSpec, match=message) as info:
+        call()
+    assert "\n" not in str(info.value)
+
+
+@settings(max_examples=60)
+@given(L=st.floats(1.0, 1e7), dim=st.sampled_from([4, 6, 16, 64, 128, 256]), e=st.floats(0.01, 0.99),
+       n=st.integers(1, 200))
+def test_depth_bound_is_sound_and_tight_at_50_digits(L, dim, e, n):
+    bound = bd.depth_base(L, dim, e, n)
+    with mpmath.workdps(50):
+        def holds(base: float) -> bool:
+            phase = mpmath.mpf(L) * mpmath.mpf(base) ** (-mpmath.mpf(dim - 2) / dim)
+            return bool(phase < mpmath.pi / 2 and mpmath.cos(phase) ** n >= e)
+        assert holds(bound * (1 + 1e-12))
+        assert not holds(bound * (1 - 1e-9))
+
+
+@pytest.mark.parametrize("config", [
+    {"rope_type": "linear", "factor": 8.0},
+    {"rope_type": "llama3", "factor": 8.0, "original_max_position_embeddings": 8192, "low_freq_factor": 1.0,
+     "high_freq_factor": 4.0},
+    {"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 32768},
+], ids=lambda c: c["rope_type"])
+def test_retrofits_effective_base_matches_the_scaled_spectrum(config):
+    """The derivation's claim b_eff = b s^(d/(d-2)) against rope_sym.scaling's own spectra (Llama-3.1-like)."""
+    from rope_sym.scaling import RopeConfig, effective_theta_min
+
+    rope = RopeConfig(head_dim=128, base=5e5, **config)
+    s = config["factor"]
+    b_eff = bd.effective_base(effective_theta_min(rope), 128)
+    assert b_eff == pytest.approx(5e5 * s ** (128 / 126), rel=1e-5)   # inv_freq is computed in fp32, like HF
+    ntk = bd.effective_base((5e5 * s ** (128 / 126)) ** (-126 / 128), 128)
+    assert ntk == pytest.approx(b_eff, rel=1e-5)

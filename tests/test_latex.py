@@ -1,0 +1,70 @@
+"""LaTeX and text export: document structure, a real pdflatex build (required in CI), the CLI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from derivations.catalog import MODULES, all_derivations
+from derivations.export import SETTINGS, bounds_rows, escape, to_latex, to_text
+from verify import main
+from verify.commands.latex import build_pdf
+
+
+def test_document_has_a_section_and_a_boxed_result_per_derivation():
+    tex = to_latex()
+    assert tex.startswith("\\documentclass") and "\\usepackage{amsmath,amssymb}" in tex
+    assert tex.rstrip().endswith("\\end{document}")
+    assert tex.count("\\boxed{") == len(MODULES)
+    for dv in all_derivations():
+        assert f"\\section{{{escape(dv.title)}}}" in tex
+    assert "NOT VERIFIED" not in tex
+    assert tex.count("verified by SymPy") == sum(len(dv.steps) for dv in all_derivations())
+    assert "\\begin{tabular}" in tex and tex.count("fp16") >= len(SETTINGS)
+
+
+def test_escape_makes_text_safe():
+    assert escape("a_b^c < d & 5% #") == r"a\_b\^{}c $<$ d \& 5\% \#"
+
+
+def test_bounds_table_rows_cover_settings_and_formats():
+    rows = bounds_rows()
+    assert len(rows) == 3 * len(SETTINGS)
+    fp32 = [r for r in rows if r["dtype"] == "fp32"]
+    assert all(1.65e6 < float(r["max_context"]) < 1.8e6 for r in fp32)  # eps 0.5, N 32
+    assert all(float(r["wall_exact"]) > float(r["wall_paper"]) for r in rows)
+
+
+def test_text_export_marks_every_step(capsys):
+    text = to_text()
+    assert text.count("[verified]") == sum(len(dv.steps) for dv in all_derivations())
+    assert main(["latex", "--format", "text"]) == 0
+    assert capsys.readouterr().out == text
+
+
+def test_latex_needs_out(capsys):
+    assert main(["latex"]) == 2
+    assert "needs --out" in capsys.readouterr().err
+
+
+def test_latex_cli_writes_the_document(tmp_path, capsys):
+    assert main(["latex", "--out", str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out" / "derivations.tex").read_text() == to_latex()
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_pdflatex_builds_the_document(tmp_path):
+    if shutil.which("pdflatex") is None:
+        if os.environ.get("CI"):
+            pytest.fail("pdflatex is not on PATH in CI (.ci/run must install texlive-latex-base and "
+                        "texlive-latex-recommended)")
+        pytest.skip("pdflatex is not on PATH (install texlive-latex-base texlive-latex-recommended)")
+    tex = tmp_path / "derivations.tex"
+    tex.write_text(to_latex())
+    pdf = build_pdf(tex)   # raises (one line naming the first LaTeX error) if pdflatex fails
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    log = (tmp_path / "derivations.log").read_text(errors="replace")
+    assert not [ln for ln in log.splitlines() if ln.startswith("!")]
+    assert "Undefined control sequence" not in log

@@ -1,0 +1,104 @@
+"""The registry and the `verify model` / `verify models` commands."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+from derivations.bounds import depth_base, effective_base
+from rope_sym.models import MODELS, REGISTRY, UnknownModel, get_model
+from rope_sym.scaling import effective_theta_min
+from verify.model_zone import case_study, model_report
+
+REQUIRED = ["Llama-2-7B", "Llama-3-8B", "Llama-3.1-8B", "Llama-3.2-1B", "Llama-4-Scout-17B-16E", "CodeLlama-7B",
+            "Mistral-7B-v0.1", "Mistral-7B-v0.2", "Mixtral-8x7B", "Mistral-Nemo-12B", "DeepSeek-V2", "DeepSeek-V3",
+            "Qwen2.5-7B", "Qwen2.5-7B-Instruct-1M", "Qwen3-8B", "Gemma-2-9B", "Gemma-3-27B", "Phi-3.5-mini",
+            "GPT-NeoX-20B", "Pythia-1.4B", "Falcon-7B", "Command-R", "gpt-oss-20b"]
+
+
+def verify(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "verify", *args], capture_output=True, text=True)
+
+
+def test_registry_covers_the_issue_list_with_sources() -> None:
+    assert len(REGISTRY) >= 20
+    assert set(REQUIRED) <= set(MODELS)
+    assert all(entry.source for entry in REGISTRY)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_registry_facts_from_the_reference() -> None:
+    assert get_model("Mistral-Nemo-12B").rope.head_dim == 128
+    assert get_model("Gemma-2-9B").rope.head_dim == 256
+    assert get_model("DeepSeek-V3").rope.rotary_dim == 64
+    assert get_model("GPT-NeoX-20B").rope.rotary_dim == 24
+    assert get_model("Falcon-7B").rope.head_dim == 64
+    assert get_model("gpt-oss-20b").rope.truncate is False
+    assert len(get_model("Phi-3.5-mini").rope.long_factor or ()) == 48
+    with pytest.raises(UnknownModel, match="unknown model"):
+        get_model("GPT-5")
+
+
+def test_report_uses_the_effective_base_convention() -> None:
+    model = get_model("Llama-3.1-8B")
+    report = model_report(model)
+    t = effective_theta_min(model.rope, 131072)
+    assert report["effective_base"] == pytest.approx(effective_base(t, 128), rel=1e-12)
+    assert report["effective_base"] > 8 * 0.99 * 500000.0 / 8 ** (2 / 128)  # slow pairs moved by ~8x
+    depth = report["bounds"]["depth"]
+    assert depth["exact"] == pytest.approx(depth_base(131072, 128, 0.5, 32), rel=1e-12)
+    assert depth["margin_decades"] == pytest.approx(math.log10(report["effective_base"] / depth["exact"]))
+    assert report["inv_freq"] == pytest.approx(list(np.asarray(report["inv_freq"])))
+    assert report["depth"] == 32 and report["context"] == 131072
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_case_study_verdicts_are_consistent() -> None:
+    reports = case_study()
+    assert len(reports) == len(REGISTRY)
+    for r in reports:
+        holds = [b["holds"] for b in r["bounds"].values()]
+        assert (r["verdict"] == "inside") == all(holds) == (r["first_violated"] is None)
+    by_name = {r["model"]: r for r in reports}
+    # Mistral v0.1 (base 1e4) at 32K breaks DC stability; v0.2 (base 1e6) is inside
+    assert by_name["Mistral-7B-v0.1"]["first_violated"] == "dc_stability"
+    assert by_name["Mistral-7B-v0.2"]["verdict"] == "inside"
+    # Llama-3.2-1B's x32 llama3 scaling pushes its slowest pair past the fp32 precision wall
+    assert by_name["Llama-3.2-1B"]["first_violated"] == "precision"
+
+
+def test_cli_model_json_has_the_contract_keys() -> None:
+    run = verify("model", "DeepSeek-V3", "--json")
+    assert run.returncode == 0, run.stderr
+    data = json.loads(run.stdout)
+    for key in ("input", "theta_min", "bounds", "zone", "max_context", "model", "rope_type", "inv_freq",
+                "attention_factor"):
+        assert key in data
+    assert data["rope_type"] == "yarn" and len(data["inv_freq"]) == 32 and data["attention_factor"] == 1.0
+
+
+def test_cli_model_options_and_errors() -> None:
+    run = verify("model", "Llama-3-8B", "--context", "1e6", "--dtype", "bf16", "--depth", "4")
+    assert run.returncode == 0 and "verdict: outside" in run.stdout
+    for bad in (["model", "NoSuchModel"], ["model", "Llama-3-8B", "--context", "-3"],
+                ["model", "Llama-3-8B", "--dtype", "fp12"]):
+        run = verify(*bad)
+        assert run.returncode == 2 and run.stderr.count("\n") == 1, (bad, run.stderr)
+
+
+def test_cli_models_table() -> None:
+    run = verify("models")
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert all(any(line.startswith(name + " ") for line in lines) for name in MODELS)
+    assert "warning: Llama-4-Scout-17B-16E" in run.stdout  # the equal-band warning is shown, not hidden
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        inside = sum(r["verdict"] == "inside" for r in case_study())
+    assert f"{inside} of {len(MODELS)} models inside" in run.stdout

@@ -1,0 +1,131 @@
+"""The zone calculator: the JSON object of the issue, verdicts consistent with the bounds, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from derivations import bounds as bd
+from derivations.zone import verdict, zone_report
+from rope_sym.errors import InvalidRopeSpec, RopeSymError
+from verify import main
+
+BOUND_KEYS = {"side", "paper", "exact", "holds"}
+
+
+def test_report_has_exactly_the_issue_keys():
+    r = zone_report(1e4, 4096, 128)
+    assert set(r) == {"input", "theta_min", "bounds", "zone", "max_context"}
+    assert set(r["input"]) == {"base", "context", "head_dim", "depth", "eps", "dtype", "eps_mach"}
+    assert set(r["theta_min"]) == {"paper", "exact"}
+    assert set(r["bounds"]) == {"aliasing", "dc_stability", "depth", "precision"}
+    assert all(set(v) == BOUND_KEYS for v in r["bounds"].values())
+    assert [v["side"] for v in r["bounds"].values()] == ["lower", "lower", "lower", "upper"]
+    assert set(r["zone"]) == {"lower", "upper", "feasible", "inside"}
+    assert set(r["max_context"]) == {"paper", "exact"}
+    assert r["input"]["eps"] == bd.DEFAULT_EPS and r["input"]["depth"] == 1 and r["input"]["dtype"] == "fp32"
+    assert r["input"]["eps_mach"] == 2.0**-23
+
+
+def test_llama2_single_layer_is_inside_but_32_layers_violate_depth():
+    one = zone_report(1e4, 4096, 128)
+    assert one["zone"]["inside"] and one["zone"]["feasible"]
+    deep = zone_report(1e4, 4096, 128, depth=32)
+    assert not deep["bounds"]["depth"]["holds"] and deep["bounds"]["dc_stability"]["holds"]
+    assert not deep["zone"]["inside"] and deep["zone"]["feasible"]
+    assert deep["zone"]["lower"] == deep["bounds"]["depth"]["exact"]
+    assert verdict(deep).startswith("OUTSIDE") and "depth" in verdict(deep)
+
+
+def test_holds_follow_the_exact_forms_at_the_boundary():
+    lower = bd.dc_stability_base(4096, 128, 0.5)
+    assert zone_report(lower * (1 + 1e-12), 4096, 128)["bounds"]["dc_stability"]["holds"]
+    assert not zone_report(lower * (1 - 1e-12), 4096, 128)["bounds"]["dc_stability"]["holds"]
+    wall = bd.precision_wall_base(2.0**-10, 128)
+    assert not zone_report(wall, 100, 128, dtype="fp16")["bounds"]["precision"]["holds"]  # strict upper bound
+
+
+def test_bf16_phases_leave_no_zone_for_llama_contexts():
+    r = zone_report(5e5, 131072, 128, dtype="bf16")
+    assert not r["zone"]["feasible"] and not r["zone"]["inside"]
+    assert r["max_context"]["exact"] == pytest.approx(128 * bd.acos_root(0.5, 1), rel=1e-15)
+    assert verdict(r).startswith("NO ZONE")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"base": 1.0}, "base must be greater than 1"),
+    ({"eps": 1.5}, "eps must be in the open interval"),
+    ({"head_dim": 63}, "even"),
+    ({"head_dim": 2}, "at least 4"),
+    ({"context": 0.0}, "context must be positive"),
+    ({"depth": 0}, "depth must be at least 1"),
+    ({"dtype": "fp99"}, "unknown"),
+])
+def test_bad_input_raises(kwargs, message):
+    args = {"base": 1e4, "context": 4096.0, "head_dim": 128} | kwargs
+    with pytest.raises(RopeSymError, match=message):
+        zone_report(**args)
+
+
+def test_cli_table_and_verdict(capsys):
+    assert main(["zone", "--base", "1e4", "--context", "4096", "--head-dim", "128", "--depth", "32"]) == 0
+    out = capsys.readouterr().out
+    for word in ("aliasing", "dc_stability", "depth", "precision", "zone (exact)", "L_max", "OUTSIDE"):
+        assert word in out
+    assert "23107.9" in out   # the exact depth bound, the formula evaluated independently below
+    assert f"{(4096 / bd.acos_root(0.5, 32)) ** (128 / 126):.6g}" == "23107.9"
+
+
+def test_cli_json_is_the_report(capsys):
+    assert main(["zone", "--base", "5e5", "--context", "131072", "--head-dim", "128", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data == json.loads(json.dumps(zone_report(5e5, 131072, 128)))
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--base", "0.5"], "base must be greater than 1"),
+    (["--eps", "0"], "eps must be in the open interval (0, 1)"),
+    (["--head-dim", "7"], "head dim must be even"),
+    (["--context", "nan"], "context must be finite"),
+    (["--context", "-5"], "context must be positive"),
+    (["--depth", "0"], "depth must be at least 1"),
+    (["--dtype", "fp12"], "unknown floating-point format 'fp12'"),
+    (["--base", "abc"], "invalid float value"),
+])
+def test_cli_bad_input_is_one_line_and_exit_2(args, message, capsys):
+    given = {"--base": "1e4", "--context": "4096", "--head-dim": "128"} | dict(zip(args[::2], args[1::2], strict=True))
+    assert main(["zone", *[item for pair in given.items() for item in pair]]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and len(captured.err.strip().splitlines()) == 1
+    assert message in captured.err and "Traceback" not in captured.err
+
+
+def test_cli_bad_input_in_a_real_process_exits_2_without_traceback():
+    proc = subprocess.run([sys.executable, "-m", "verify", "zone", "--base", "1e4", "--context", "4096",
+                           "--head-dim", "128", "--eps", "1.5"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.strip().splitlines() == [
+        "python -m verify zone: error: eps must be in the open interval (0, 1), got 1.5"]
+
+
+def test_invalid_spec_error_is_a_value_error():
+    with pytest.raises(ValueError):
+        zone_report(1e4, 4096, 128, eps=0.0)
+    assert issubclass(InvalidRopeSpec, ValueError)
+
+
+def test_bounds_beyond_float64_range_are_one_line_errors_not_crashes():
+    import subprocess
+    import sys
+
+    from derivations.bounds import aliasing_base
+    from rope_sym.errors import InvalidRopeSpec
+
+    with pytest.raises(InvalidRopeSpec, match="outside the float64 range"):
+        aliasing_base(1e300, 4)
+    proc = subprocess.run([sys.executable, "-m", "verify", "zone", "--base", "1e4", "--context", "1e300",
+                           "--head-dim", "4"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr

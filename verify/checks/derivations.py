@@ -1,0 +1,163 @@
+"""One check per derivation: every SymPy step verifies, and the closed form of ``derivations.bounds`` agrees with an
+independent 50-digit bisection of the defining condition (relative agreement 1e-12, the float closed form's
+accuracy with margin)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import mpmath
+
+from derivations import bounds as bd
+from derivations.catalog import get
+from verify.checks import CheckOptions, Outcome, check
+
+DPS = 50
+TOLERANCE = 1e-12
+#: (context, rotary dim, eps, depth, eps_mach); the last has a small rotary dim where paper and exact differ most.
+QUICK: tuple[tuple[float, int, float, int, float], ...] = (
+    (4096, 128, 0.5, 32, 2.0**-23), (131072, 128, 0.9, 1, 2.0**-10), (2048, 64, 0.1, 8, 2.0**-7),
+    (1000, 8, 0.5, 4, 2.0**-23))
+FULL = QUICK + tuple((L, d, e, n, em) for L in (512, 32768, 1048576) for d in (4, 16, 96, 256)
+                     for e in (0.05, 0.5, 0.95) for n in (1, 7, 80) for em in (2.0**-23, 2.0**-10))
+
+
+def bisect_log(increasing: Callable[[mpmath.mpf], bool], lo: float, hi: float) -> mpmath.mpf:
+    """The threshold ``x`` in ``[lo, hi]`` where the predicate turns from false to true (it must be monotone),
+    by 250 halvings of ``ln x`` at 50 digits."""
+    with mpmath.workdps(DPS):
+        a, b = mpmath.log(lo), mpmath.log(hi)
+        if increasing(mpmath.exp(a)) or not increasing(mpmath.exp(b)):
+            raise ArithmeticError("bracket does not contain the threshold")
+        for _ in range(250):
+            mid = (a + b) / 2
+            if increasing(mpmath.exp(mid)):
+                b = mid
+            else:
+                a = mid
+        return mpmath.exp(b)
+
+
+def _theta(x: mpmath.mpf, d: int) -> mpmath.mpf:
+    return x ** (-mpmath.mpf(d - 2) / d)
+
+
+def _below(target: mpmath.mpf, d: int) -> Callable[[mpmath.mpf], bool]:
+    """The predicate ``theta_min(x) < target`` (true for every base above the solution)."""
+    return lambda x: bool(_theta(x, d) < target)
+
+
+def numeric_threshold(name: str, L: float, d: int, e: float, n: int, em: float) -> mpmath.mpf:
+    """The base (or, for ``zone``, the context) at which the defining condition of ``name`` flips, solved
+    numerically from the condition itself (exact theta_min)."""
+    L_, e_, em_ = mpmath.mpf(L), mpmath.mpf(e), mpmath.mpf(em)
+    if name == "aliasing":
+        return bisect_log(lambda x: L_ * _theta(x, d) < 2 * mpmath.pi, 1.0001, 1e300)
+    if name == "dc_stability":   # phases below pi/2: cos(L theta) >= eps, and theta small enough to stay there
+        return bisect_log(lambda x: L_ * _theta(x, d) < mpmath.pi / 2 and mpmath.cos(L_ * _theta(x, d)) >= e_,
+                          1.0001, 1e300)
+    if name == "depth":
+        return bisect_log(lambda x: L_ * _theta(x, d) < mpmath.pi / 2
+                          and mpmath.cos(L_ * _theta(x, d)) ** n >= e_, 1.0001, 1e300)
+    if name == "precision":       # the wall: theta > eps_mach fails from here up
+        return bisect_log(lambda x: not _theta(x, d) > em_, 1.0001, 1e300)
+    if name == "zone":            # largest L with a base in the zone: depth condition at theta -> eps_mach
+        return bisect_log(lambda c: not (c * em_ < mpmath.pi / 2 and mpmath.cos(c * em_) ** n >= e_), 1e-3, 1e30)
+    raise KeyError(name)
+
+
+def closed_form(name: str, L: float, d: int, e: float, n: int, em: float) -> float:
+    """The project's closed form for ``name`` (exact forms)."""
+    return {
+        "aliasing": lambda: bd.aliasing_base(L, d),
+        "dc_stability": lambda: bd.dc_stability_base(L, d, e),
+        "depth": lambda: bd.depth_base(L, d, e, n),
+        "precision": lambda: bd.precision_wall_base(em, d),
+        "zone": lambda: bd.max_context(em, e, n, d),
+    }[name]()
+
+
+def _judge_bound(name: str, options: CheckOptions) -> Outcome:
+    dv = get(name)
+    worst, where = 0.0, None
+    grid = FULL if options.full else QUICK
+    for setting in grid:
+        found = numeric_threshold(name, *setting)
+        gap = float(abs(mpmath.mpf(closed_form(name, *setting)) - found) / found)
+        if gap >= worst:
+            worst, where = gap, setting
+    ok = dv.verified and worst < TOLERANCE
+    return Outcome.judge(ok, f"{len(dv.steps)} steps verified={dv.verified}, closed form vs 50-digit bisection: "
+                         f"worst relative gap {worst:.2e} over {len(grid)} settings", failed_steps=dv.failed_steps,
+                         worst_gap=worst, worst_setting=list(where) if where else None)
+
+
+@check("derivation-aliasing", "aliasing bound: SymPy steps verify; base > (L/2pi)^(d/(d-2)) matches a 50-digit solve")
+def aliasing(options: CheckOptions) -> Outcome:
+    return _judge_bound("aliasing", options)
+
+
+@check("derivation-dc-stability", "DC-stability bound: SymPy steps verify; closed form matches a 50-digit solve")
+def dc_stability(options: CheckOptions) -> Outcome:
+    return _judge_bound("dc_stability", options)
+
+
+@check("derivation-depth", "depth bound and sqrt(N) law: SymPy steps verify; closed form matches a 50-digit solve")
+def depth(options: CheckOptions) -> Outcome:
+    return _judge_bound("depth", options)
+
+
+@check("derivation-precision", "precision wall: SymPy steps verify; eps_mach^(-d/(d-2)) matches a 50-digit solve")
+def precision(options: CheckOptions) -> Outcome:
+    return _judge_bound("precision", options)
+
+
+@check("derivation-zone", "Goldilocks zone: SymPy steps verify; L_max = arccos(eps^(1/N))/eps_mach matches a "
+       "50-digit solve")
+def zone(options: CheckOptions) -> Outcome:
+    return _judge_bound("zone", options)
+
+
+@check("derivation-relative-position", "R(m)^T R(n) = R(n-m) and layout equivalence verify in SymPy; 50-digit "
+       "scores depend on n - m only")
+def relative_position(options: CheckOptions) -> Outcome:
+    import numpy as np
+
+    from rope_sym.rotation import apply_rotation
+    dv = get("relative_position")
+    rng = np.random.default_rng(0)
+    worst = mpmath.mpf(0)
+    with mpmath.workdps(DPS):
+        freqs = [mpmath.mpf(10000) ** (-mpmath.mpf(2 * i) / 8) for i in range(4)]
+        for _ in range(20 if options.full else 4):
+            q, k = (np.array([mpmath.mpf(float(v)) for v in rng.standard_normal(8)], dtype=object) for _ in "qk")
+            m, n, shift = (int(v) for v in rng.integers(0, 100000, 3))
+
+            def score(a: int, c: int, q: np.ndarray = q, k: np.ndarray = k) -> mpmath.mpf:
+                ca = np.array([mpmath.cos(a * f) for f in freqs], dtype=object)
+                sa = np.array([mpmath.sin(a * f) for f in freqs], dtype=object)
+                cc = np.array([mpmath.cos(c * f) for f in freqs], dtype=object)
+                sc = np.array([mpmath.sin(c * f) for f in freqs], dtype=object)
+                return mpmath.fsum(apply_rotation(q, ca, sa, "interleaved") * apply_rotation(k, cc, sc, "interleaved"))
+
+            worst = max(worst, abs(score(m, n) - score(m + shift, n + shift)))
+    ok = dv.verified and worst < mpmath.mpf(10) ** -40
+    return Outcome.judge(ok, f"{len(dv.steps)} steps verified={dv.verified}; 50-digit shift invariance of the "
+                         f"score: worst difference {float(worst):.1e}", failed_steps=dv.failed_steps,
+                         worst_difference=float(worst))
+
+
+@check("derivation-retrofits", "retrofit effective bases verify in SymPy; b s^(d/(d-2)) matches a 50-digit solve "
+       "of theta_min(b_eff) = theta_min(b)/s")
+def retrofits(options: CheckOptions) -> Outcome:
+    dv = get("retrofits")
+    worst = 0.0
+    for base, s, d in ((1e4, 4.0, 128), (5e5, 8.0, 128), (1e4, 2.0, 64), (1e4, 16.0, 8)):
+        with mpmath.workdps(DPS):
+            target = _theta(mpmath.mpf(base), d) / s
+            found = bisect_log(_below(target, d), 1.0001, 1e300)
+        theta_scaled = float(_theta(mpmath.mpf(base), d) / s)
+        worst = max(worst, float(abs(mpmath.mpf(bd.effective_base(theta_scaled, d)) - found) / found))
+    ok = dv.verified and worst < TOLERANCE
+    return Outcome.judge(ok, f"{len(dv.steps)} steps verified={dv.verified}; effective base vs 50-digit solve: worst "
+                         f"relative gap {worst:.2e}", failed_steps=dv.failed_steps, worst_gap=worst)

@@ -1,0 +1,75 @@
+"""Checks on real models: registry configs parse, scaling matches transformers, the case study runs."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from rope_sym.models import MODELS, get_model
+from rope_sym.scaling import inv_freq
+from verify.checks import CheckOptions, Outcome, check
+from verify.model_zone import case_study
+
+
+@check("models-case-study", "every registry model (>= 20) parses and gets a zone verdict on its effective spectrum")
+def models_case_study(options: CheckOptions) -> Outcome:
+    with warnings.catch_warnings(record=True) as caught:  # registry warnings (Llama-4-Scout's equal bands)
+        warnings.simplefilter("always")
+        reports = case_study()
+    consistent = all((r["verdict"] == "inside") == (r["first_violated"] is None) for r in reports)
+    inside = sum(r["verdict"] == "inside" for r in reports)
+    ok = len(reports) >= 20 and consistent
+    return Outcome.judge(ok, f"{len(reports)} models, {inside} inside the fp32 zone at their own context",
+                         models=len(reports), inside=inside,
+                         warnings=sorted({str(w.message) for w in caught}),
+                         outside={r["model"]: r["first_violated"] for r in reports if r["verdict"] != "inside"})
+
+
+@check("models-scaling-transformers", "effective inverse frequencies match transformers' rope init to float32 "
+       "rounding on every registry model")
+def models_scaling_transformers(options: CheckOptions) -> Outcome:
+    try:
+        import torch
+        from transformers import LlamaConfig
+        from transformers.modeling_rope_utils import ROPE_INIT_FUNCTIONS
+        from transformers.utils import logging as transformers_logging
+    except ImportError as exc:
+        return Outcome.skipped(f"transformers not installed ({exc.name}); it is a test-only dependency")
+    worst, worst_model = 0.0, ""
+    keys = ("factor", "original_max_position_embeddings", "low_freq_factor", "high_freq_factor", "beta_fast",
+            "beta_slow", "mscale", "mscale_all_dim", "attention_factor")
+    verbosity = transformers_logging.get_verbosity()
+    transformers_logging.set_verbosity_error()  # its validation warnings are checked in tests/test_configs.py
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name in MODELS:
+            model = get_model(name)
+            rope = model.rope
+            assert model.context is not None
+            params: dict[str, object] = {"rope_type": rope.rope_type, "rope_theta": rope.base,
+                                         "partial_rotary_factor": rope.partial_rotary_factor}
+            params.update({k: getattr(rope, k) for k in keys if getattr(rope, k) is not None})
+            if rope.rope_type == "yarn":
+                params["truncate"] = rope.truncate
+            if rope.rope_type == "longrope":
+                params["short_factor"], params["long_factor"] = list(rope.short_factor or ()), list(
+                    rope.long_factor or ())
+            if rope.rope_type == "default":
+                d = rope.rotary_dim
+                theirs = (1.0 / (rope.base ** (torch.arange(0, d, 2, dtype=torch.int64).float() / d))).double()
+            else:
+                config = LlamaConfig(hidden_size=rope.head_dim * 4, num_attention_heads=4, head_dim=rope.head_dim,
+                                     max_position_embeddings=model.context, rope_parameters=params)
+                theirs = ROPE_INIT_FUNCTIONS[rope.rope_type](config, "cpu", model.context)[0].double()
+            ours = inv_freq(rope, model.context)
+            # in float32 ulps of the default spectrum's scale (HF computes in float32)
+            rel = float(np.max(np.abs(theirs.numpy() - ours) / ours)) / 2.0 ** -24
+            if rel > worst:
+                worst, worst_model = rel, name
+    transformers_logging.set_verbosity(verbosity)
+    # a loose aggregate; tests/test_scaling.py applies the per-pair float32 error bound
+    ok = math.isfinite(worst) and worst < 40.0
+    return Outcome.judge(ok, f"{len(MODELS)} models, worst relative difference {worst:.1f} x 2^-24 ({worst_model})",
+                         worst_units_2_24=worst, worst_model=worst_model)

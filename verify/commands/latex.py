@@ -1,0 +1,67 @@
+"""``python -m verify latex --out DIR [--pdf] [--format latex|text]``: export the machine-checked derivations as a
+standalone amsmath document (DIR/derivations.tex, optionally built to PDF with pdflatex) or as plain text."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+from pathlib import Path
+
+from verify.commands import Command, UsageError, command
+
+
+def build_pdf(tex: Path) -> Path:
+    """Run pdflatex (twice, non-interactive, stopping at the first error) next to ``tex``; the PDF's path."""
+    exe = shutil.which("pdflatex")
+    if exe is None:
+        raise UsageError("--pdf needs pdflatex on PATH (Debian: texlive-latex-base texlive-latex-recommended)")
+    for _ in range(2):
+        done = subprocess.run([exe, "-interaction=nonstopmode", "-halt-on-error", tex.name], cwd=tex.parent,
+                              capture_output=True, text=True, timeout=120, check=False)
+        if done.returncode != 0:
+            errors = [ln for ln in done.stdout.splitlines() if ln.startswith("!")]
+            where = errors[0] if errors else f"see {tex.with_suffix('.log')}"
+            raise UsageError(f"pdflatex failed on {tex}: {where}")
+    return tex.with_suffix(".pdf")
+
+
+def _configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", metavar="DIR", help="directory to write derivations.tex into (required for latex)")
+    parser.add_argument("--pdf", action="store_true", help="also build DIR/derivations.pdf with pdflatex")
+    parser.add_argument("--format", choices=("latex", "text"), default="latex",
+                        help="latex (default) writes DIR/derivations.tex; text prints to the terminal")
+
+
+def _run(args: argparse.Namespace) -> int:
+    from derivations.catalog import all_derivations
+    from derivations.export import to_latex, to_text
+
+    if args.format == "text":
+        if args.pdf:
+            raise UsageError("--pdf needs --format latex")
+        text = to_text()
+        print(text, end="")
+        if args.out:
+            out = Path(args.out)
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "derivations.txt").write_text(text)
+    else:
+        if not args.out:
+            raise UsageError("latex export needs --out DIR")
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        tex = out / "derivations.tex"
+        tex.write_text(to_latex())
+        print(f"wrote {tex}")
+        if args.pdf:
+            print(f"wrote {build_pdf(tex)}")
+    failed = [dv.name for dv in all_derivations() if not dv.verified]
+    if failed:
+        print(f"FAILED derivations: {', '.join(failed)}")
+        return 1
+    return 0
+
+
+command("latex", "export the machine-checked derivations (LaTeX document, PDF, or plain text)")(
+    Command(_configure, _run))

@@ -1,0 +1,49 @@
+"""``python -m verify model NAME|PATH [--context L] [--dtype D] [--depth N] [--eps E] [--json]``: one model's zone."""
+
+from __future__ import annotations
+
+import argparse
+
+from derivations.bounds import DEFAULT_EPS
+from verify.commands import Command, command
+from verify.model_zone import BOUND_ORDER, model_report, resolve_model
+from verify.report import format_number, format_table, to_json
+
+
+def _configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", metavar="NAME|PATH", help="a registry model (see `verify models`) or a config.json")
+    parser.add_argument("--context", type=float, help="context in tokens (default: max_position_embeddings)")
+    parser.add_argument("--dtype", default="fp32", help="format in which phases are computed (default fp32)")
+    parser.add_argument("--depth", type=int, help="layers N (default: num_hidden_layers)")
+    parser.add_argument("--eps", type=float, default=DEFAULT_EPS, help=f"coherence threshold (default {DEFAULT_EPS})")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
+def _run(args: argparse.Namespace) -> int:
+    model = resolve_model(args.model)
+    report = model_report(model, context=args.context, dtype=args.dtype, depth=args.depth, eps=args.eps)
+    if args.json:
+        print(to_json(report))
+        return 0
+    print(f"{report['model']}: rope_type {report['rope_type']}, rotary dim {report['rotary_dim']}, "
+          f"context {format_number(report['context'])}, depth {report['depth']}, dtype {args.dtype}, eps {args.eps}")
+    print(f"  base {format_number(report['nominal_base'])} -> effective base {format_number(report['effective_base'])}"
+          f" (theta_min {format_number(report['nominal_theta_min'])} -> "
+          f"{format_number(report['effective_theta_min'])}), attention factor "
+          f"{format_number(report['attention_factor'])}")
+    rows = []
+    for name in BOUND_ORDER:
+        bound = report["bounds"].get(name)
+        if bound is not None:
+            rows.append([name, bound["side"], bound["paper"], bound["exact"], f"{bound['margin_decades']:+.2f}",
+                         "yes" if bound["holds"] else "NO"])
+    print(format_table(["bound", "side", "paper", "exact", "margin (decades)", "holds"], rows))
+    first = report["first_violated"]
+    print(f"verdict: {report['verdict']}" + (f" (first bound violated: {first})" if first else ""))
+    for kind, layer in report["layers"].items():
+        print(f"  layer type {kind}: {layer['rope_type']}, base {format_number(layer['base'])}, effective theta_min "
+              f"{format_number(layer['effective_theta_min'])}")
+    return 0
+
+
+command("model", "zone report of one real model on its effective (scaled) spectrum")(Command(_configure, _run))

@@ -1,0 +1,55 @@
+"""``python -m verify models [--dtype D] [--depth N] [--eps E] [--json]``: the case-study table over the registry."""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+
+from derivations.bounds import DEFAULT_EPS
+from verify.commands import Command, command
+from verify.model_zone import BOUND_ORDER, case_study
+from verify.report import format_number, format_table, to_json
+
+_SHORT = {"aliasing": "alias", "dc_stability": "dc", "depth": "depth", "precision": "wall"}
+
+
+def _configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dtype", default="fp32", help="format in which phases are computed (default fp32)")
+    parser.add_argument("--depth", type=int, help="layers N for every model (default: each model's own)")
+    parser.add_argument("--eps", type=float, default=DEFAULT_EPS, help=f"coherence threshold (default {DEFAULT_EPS})")
+    parser.add_argument("--json", action="store_true", help="print the reports as JSON")
+
+
+def case_study_table(reports: list[dict]) -> str:
+    """The table: base, effective theta_min, context, depth, each bound's margin (decades), verdict."""
+    headers = ["model", "rope", "base", "eff. base", "eff. theta_min", "context", "N",
+               *[f"{_SHORT[b]} margin" for b in BOUND_ORDER], "verdict", "first violated"]
+    rows = []
+    for r in reports:
+        margins = [f"{r['bounds'][b]['margin_decades']:+.2f}" if b in r["bounds"] else "-" for b in BOUND_ORDER]
+        rows.append([r["model"], r["rope_type"], format_number(r["nominal_base"]), format_number(r["effective_base"]),
+                     format_number(r["effective_theta_min"]), int(r["context"]), r["depth"], *margins,
+                     r["verdict"], r["first_violated"] or "-"])
+    return format_table(headers, rows)
+
+
+def _run(args: argparse.Namespace) -> int:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        reports = case_study(dtype=args.dtype, eps=args.eps, depth=args.depth)
+    if args.json:
+        print(to_json(reports))
+    else:
+        print(f"Case study: registry models at their own context, dtype {args.dtype}, eps {args.eps}, "
+              f"depth {'each model' if args.depth is None else args.depth}; margins in decades of base "
+              f"(positive = bound holds)")
+        print(case_study_table(reports))
+        inside = sum(r["verdict"] == "inside" for r in reports)
+        print(f"{inside} of {len(reports)} models inside the zone")
+    for message in dict.fromkeys(str(w.message) for w in caught):
+        print(f"  warning: {message}")
+    return 0
+
+
+command("models", "case-study table: every registry model's zone verdict on its effective spectrum")(
+    Command(_configure, _run))

@@ -1,0 +1,32 @@
+"""``python -m verify plot --out zone.png [--dtype D ...] [--depth N] [--eps E]``: the zone figure."""
+
+from __future__ import annotations
+
+import argparse
+
+from derivations.bounds import DEFAULT_EPS
+from rope_sym.formats import get_format
+from verify.commands import Command, UsageError, command
+
+
+def _configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", required=True, help="output image (PNG, SVG or PDF by suffix)")
+    parser.add_argument("--dtype", action="append", help="phase dtype to shade (repeatable; default fp32 and bf16)")
+    parser.add_argument("--depth", type=int, default=32, help="layers N for the depth bound (default 32)")
+    parser.add_argument("--eps", type=float, default=DEFAULT_EPS, help=f"coherence threshold (default {DEFAULT_EPS})")
+
+
+def _run(args: argparse.Namespace) -> int:
+    from verify.zone_plot import render_zone_plot
+
+    dtypes = tuple(args.dtype or ("fp32", "bf16"))
+    for dtype in dtypes:
+        get_format(dtype)  # unknown names: one-line error, exit 2
+    if args.depth < 1:
+        raise UsageError(f"depth must be a positive integer, got {args.depth}")
+    path = render_zone_plot(args.out, dtypes=dtypes, depth=args.depth, eps=args.eps)
+    print(f"wrote {path}")
+    return 0
+
+
+command("plot", "draw the zone figure: bounds, feasible region per dtype, registry models")(Command(_configure, _run))

@@ -1,0 +1,104 @@
+"""Zone reports for real models, on the effective (scaled) spectrum: shared by ``verify model``, ``models``, ``plot``.
+
+Convention: a scaled model is judged as the unscaled RoPE whose exact slowest frequency equals the model's
+effective one, ``base_eff = theta_min_eff^(-d/(d-2))`` (``derivations.bounds.effective_base``, ``d`` the rotary
+dim), at the model's own context (``max_position_embeddings``) and depth (``num_hidden_layers``) unless given.
+``theta_min_eff`` is the slowest non-zero effective frequency at that context (longrope's long factors, dynamic
+NTK's grown base). Every bound depends on the spectrum only through ``theta_min``, so this is exact for them.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from pathlib import Path
+from typing import Any
+
+from derivations.bounds import DEFAULT_EPS, effective_base
+from rope_sym.configs import ModelRope, from_hf_config
+from rope_sym.models import MODELS, find_entry, get_model
+from rope_sym.scaling import attention_factor, effective_theta_min, inv_freq
+from rope_sym.spec import RopeSpec, check_context
+from rope_sym.spectrum import theta_min
+
+BOUND_ORDER = ("aliasing", "dc_stability", "depth", "precision")
+
+
+def resolve_model(name_or_path: str) -> ModelRope:
+    """A registry model by name, or a Hugging Face ``config.json`` by path."""
+    if name_or_path.lower() in {n.lower() for n in MODELS}:
+        return get_model(find_entry(name_or_path).name)
+    if name_or_path.endswith(".json") or Path(name_or_path).exists():
+        return from_hf_config(name_or_path)
+    find_entry(name_or_path)  # raises UnknownModel naming the known ones
+    raise AssertionError("unreachable")
+
+
+def nominal_base(model: ModelRope) -> float:
+    return model.rope.base
+
+
+def effective_spectrum(model: ModelRope, context: float) -> tuple[float, float, float]:
+    """``(nominal theta_min, effective theta_min, effective base)`` at ``context`` tokens."""
+    rope = model.rope
+    nominal = theta_min(RopeSpec(rope.rotary_dim, rope.base))
+    effective = effective_theta_min(rope, context)
+    return nominal, effective, effective_base(effective, rope.rotary_dim)
+
+
+def model_report(model: ModelRope, context: float | None = None, dtype: str = "fp32", depth: int | None = None,
+                 eps: float = DEFAULT_EPS) -> dict[str, Any]:
+    """issue 4's zone report for the effective spectrum, plus ``model``, ``rope_type``, ``inv_freq``,
+    ``attention_factor``, ``nominal_base``, ``effective_base``, per-bound ``margin_decades`` and ``verdict``."""
+    from derivations.zone import zone_report  # issue 4's calculator
+
+    if context is None:
+        if model.context is None:
+            raise ValueError(f"{model.name}: config has no 'max_position_embeddings'; give --context")
+        context = model.context
+    context = check_context(context)
+    if depth is None:
+        if model.depth is None:
+            warnings.warn(f"{model.name}: config has no 'num_hidden_layers'; using depth 1 (give --depth)",
+                          UserWarning, stacklevel=2)
+        depth = model.depth or 1
+    rope = model.rope
+    nominal, effective, base_eff = effective_spectrum(model, context)
+    report = zone_report(base_eff, context, rope.rotary_dim, depth=depth, eps=eps, dtype=dtype)
+    margins: dict[str, float] = {}
+    violated = None
+    for name in BOUND_ORDER:
+        bound = report["bounds"].get(name)
+        if bound is None:
+            continue
+        exact = float(bound["exact"])
+        # decades of room: positive when the bound holds (base above a lower bound, below the wall)
+        margin = math.log10(base_eff / exact) if bound["side"] == "lower" else math.log10(exact / base_eff)
+        margins[name] = margin
+        bound["margin_decades"] = margin
+        if not bound["holds"] and violated is None:
+            violated = name
+    report.update({
+        "model": model.name,
+        "rope_type": rope.rope_type,
+        "nominal_base": rope.base,
+        "nominal_theta_min": nominal,
+        "effective_theta_min": effective,
+        "effective_base": base_eff,
+        "rotary_dim": rope.rotary_dim,
+        "context": context,
+        "depth": depth,
+        "inv_freq": [float(x) for x in inv_freq(rope, context)],
+        "attention_factor": attention_factor(rope),
+        "verdict": "inside" if report["zone"]["inside"] else "outside",
+        "first_violated": violated,
+        "layers": {kind: {"rope_type": r.rope_type, "base": r.base,
+                          "effective_theta_min": effective_theta_min(r, context)}
+                   for kind, r in model.layers.items()},
+    })
+    return report
+
+
+def case_study(dtype: str = "fp32", eps: float = DEFAULT_EPS, depth: int | None = None) -> list[dict[str, Any]]:
+    """One zone report per registry model at its own context (and depth unless ``depth`` is given)."""
+    return [model_report(get_model(name), dtype=dtype, depth=depth, eps=eps) for name in MODELS]
