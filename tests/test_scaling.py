@@ -23,33 +23,7 @@ from rope_sym.scaling import (
 )
 
 transformers = pytest.importorskip("transformers")
-torch = pytest.importorskip("torch")
-from transformers import LlamaConfig  # noqa: E402
-from transformers.modeling_rope_utils import ROPE_INIT_FUNCTIONS  # noqa: E402
-
-_PARAM_KEYS = ("factor", "original_max_position_embeddings", "low_freq_factor", "high_freq_factor", "beta_fast",
-               "beta_slow", "mscale", "mscale_all_dim", "attention_factor")
-
-
-def hf_rope(rope: RopeConfig, context: int, seq_len: int | None) -> tuple[np.ndarray, float]:
-    """transformers' own (inv_freq, attention_factor) for the same settings (LlamaConfig carries any rope type)."""
-    params: dict[str, object] = {"rope_type": rope.rope_type, "rope_theta": rope.base,
-                                 "partial_rotary_factor": rope.partial_rotary_factor}
-    params.update({k: getattr(rope, k) for k in _PARAM_KEYS if getattr(rope, k) is not None})
-    if rope.rope_type == "yarn":
-        params["truncate"] = rope.truncate
-    if rope.rope_type == "longrope":
-        params["short_factor"], params["long_factor"] = list(rope.short_factor or ()), list(rope.long_factor or ())
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        config = LlamaConfig(hidden_size=rope.head_dim * 4, num_attention_heads=4, head_dim=rope.head_dim,
-                             max_position_embeddings=context, rope_parameters=params)
-        if rope.rope_type == "default":  # v5 keeps "default" out of the table; this is every rotary class's init
-            d = rope.rotary_dim
-            freqs = 1.0 / (rope.base ** (torch.arange(0, d, 2, dtype=torch.int64).float() / d))
-            return freqs.double().numpy(), 1.0
-        freqs, factor = ROPE_INIT_FUNCTIONS[rope.rope_type](config, "cpu", seq_len)
-    return freqs.double().numpy(), float(factor)
+from verify.transformers_reference import hf_rope  # noqa: E402
 
 
 def float32_tolerance(rope: RopeConfig) -> np.ndarray:

@@ -31,15 +31,12 @@ def models_case_study(options: CheckOptions) -> Outcome:
        "rounding on every registry model")
 def models_scaling_transformers(options: CheckOptions) -> Outcome:
     try:
-        import torch
-        from transformers import LlamaConfig
-        from transformers.modeling_rope_utils import ROPE_INIT_FUNCTIONS
         from transformers.utils import logging as transformers_logging
+
+        from verify.transformers_reference import hf_rope
     except ImportError as exc:
         return Outcome.skipped(f"transformers not installed ({exc.name}); it is a test-only dependency")
     worst, worst_model = 0.0, ""
-    keys = ("factor", "original_max_position_embeddings", "low_freq_factor", "high_freq_factor", "beta_fast",
-            "beta_slow", "mscale", "mscale_all_dim", "attention_factor")
     verbosity = transformers_logging.get_verbosity()
     transformers_logging.set_verbosity_error()  # its validation warnings are checked in tests/test_configs.py
     with warnings.catch_warnings():
@@ -48,24 +45,10 @@ def models_scaling_transformers(options: CheckOptions) -> Outcome:
             model = get_model(name)
             rope = model.rope
             assert model.context is not None
-            params: dict[str, object] = {"rope_type": rope.rope_type, "rope_theta": rope.base,
-                                         "partial_rotary_factor": rope.partial_rotary_factor}
-            params.update({k: getattr(rope, k) for k in keys if getattr(rope, k) is not None})
-            if rope.rope_type == "yarn":
-                params["truncate"] = rope.truncate
-            if rope.rope_type == "longrope":
-                params["short_factor"], params["long_factor"] = list(rope.short_factor or ()), list(
-                    rope.long_factor or ())
-            if rope.rope_type == "default":
-                d = rope.rotary_dim
-                theirs = (1.0 / (rope.base ** (torch.arange(0, d, 2, dtype=torch.int64).float() / d))).double()
-            else:
-                config = LlamaConfig(hidden_size=rope.head_dim * 4, num_attention_heads=4, head_dim=rope.head_dim,
-                                     max_position_embeddings=model.context, rope_parameters=params)
-                theirs = ROPE_INIT_FUNCTIONS[rope.rope_type](config, "cpu", model.context)[0].double()
+            theirs, _ = hf_rope(rope, model.context, model.context)
             ours = inv_freq(rope, model.context)
             # in float32 ulps of the default spectrum's scale (HF computes in float32)
-            rel = float(np.max(np.abs(theirs.numpy() - ours) / ours)) / 2.0 ** -24
+            rel = float(np.max(np.abs(theirs - ours) / ours)) / 2.0 ** -24
             if rel > worst:
                 worst, worst_model = rel, name
     transformers_logging.set_verbosity(verbosity)
