@@ -328,13 +328,6 @@ def men_base_lower_bound(context: int, head_dim: int = 128, low: float | None = 
     return BaseScan(context, d, bound, lo, hi, steps_per_decade, failures_after)
 
 
-def dc_stability_base(context: float, coherence: float) -> float:
-    """Liu's DC-stability bound ``base >= L / arccos(eps)`` (paper form, ``theta_min ~ 1/base``)."""
-    if not 0.0 < coherence < 1.0:
-        raise InvalidRopeSpec(f"coherence threshold must be in (0, 1), got {coherence!r}")
-    return check_context(context) / math.acos(coherence)
-
-
 # -------------------------------------------------------------------------------- clock hands (decoding)
 
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from derivations.bounds import dc_stability_base
 from rope_sym import RopeSpec, frequencies
 from rope_sym.formats import BF16, FP16, FP32
 from rope_sym.long_context import (
     Estimate,
-    dc_stability_base,
     inversion_horizon,
     men_b,
     men_base_lower_bound,
@@ -110,7 +110,7 @@ def men_base_bound(options: CheckOptions) -> Outcome:
         rows[str(context)] = {
             "bound": round(scan.bound), "su_table": SU_TABLE_D128[context], "rel_diff": round(rel, 4),
             "failing_grid_bases_in_next_20": scan.inadmissible_above_bound,
-            "dc_stability_eps_0.5": round(dc_stability_base(context, 0.5))}
+            "dc_stability_eps_0.5": round(dc_stability_base(context, 128, 0.5, form="paper"))}
     ok = worst < 0.08
     headline = (f"within {100 * worst:.1f}% of Su's recomputed table for L = {contexts[0]}..{contexts[-1]} "
                 f"(grid {steps} steps/decade from 2L)")
