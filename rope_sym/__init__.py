@@ -1,7 +1,11 @@
 """rope-sym: the RoPE spectrum and rotation, and exact floating-point formats.
 
-``rope_sym`` knows nothing of ``derivations`` or ``verify``; they build on it.
+``rope_sym`` knows nothing of ``derivations`` or ``verify``; they build on it. The torch backend
+(``TorchRope``, ``torch_erasure_scan``, ``confirm``, ``attention_collisions``) is loaded on first use, so the
+core imports without torch; using it without torch raises a ``RopeSymError`` naming the ``torch`` extra.
 """
+
+from typing import Any
 
 from rope_sym import configs, erasure, formats, long_context, models, pipelines, scaling
 from rope_sym.configs import ModelRope, from_hf_config
@@ -42,7 +46,23 @@ from rope_sym.spectrum import (
 
 __version__ = "0.1.0"
 
-__all__ = [
+_TORCH_API = {
+    "TorchRope": "rope_sym.torch_pipelines", "resolve_device": "rope_sym.torch_pipelines",
+    "torch_erasure_scan": "rope_sym.torch_erasure", "TorchErasureReport": "rope_sym.torch_erasure",
+    "confirm": "rope_sym.torch_confirm", "Confirmation": "rope_sym.torch_confirm",
+    "attention_collisions": "rope_sym.torch_attention", "AttentionCollisions": "rope_sym.torch_attention",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The torch backend's public names, imported on first access (torch stays optional)."""
+    if name in _TORCH_API:
+        import importlib
+
+        return getattr(importlib.import_module(_TORCH_API[name]), name)
+    raise AttributeError(f"module 'rope_sym' has no attribute {name!r}")
+
+__all__ = [  # the torch names (_TORCH_API) stay out: a star import must work without torch
     "PIPELINES", "REGISTRY", "ErasureReport", "ModelRope", "RopeConfig", "attention_factor", "configs", "cos_sin",
     "effective_theta_min", "erasure", "erasure_scan", "from_hf_config", "get_model", "inv_freq", "long_context",
     "models", "pipelines", "rotate", "scaling",

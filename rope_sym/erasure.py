@@ -38,6 +38,7 @@ from rope_sym.formats import FloatFormat
 from rope_sym.formats.rounding import round_to
 from rope_sym.pipelines import (
     DEFAULT_CHUNK,
+    PipelineFormats,
     cos_sin,
     cos_sin_with_stats,
     pipeline_formats,
@@ -227,16 +228,27 @@ def _erasure_notes(fmts_phase: FloatFormat, fmts_store: FloatFormat, report: Era
     return notes
 
 
+CodeFunction = Callable[[Array], tuple[Array, Array]]
+"""Stored ``(cos, sin)`` as float64 arrays ``(P, n)`` for float64 positions ``(P,)``."""
+
+
 def resolution_at(spec: RopeSpec, position: int, dtype: str, pipeline: str, limit: int,
-                  chunk: int = DEFAULT_CHUNK) -> list[int | None]:
-    """Per pair, the smallest ``k`` in ``1 .. limit`` with ``code_i(position + k) != code_i(position)``, else None."""
-    c0, s0 = cos_sin(spec, [position], dtype, pipeline)
+                  chunk: int = DEFAULT_CHUNK, codes: CodeFunction | None = None) -> list[int | None]:
+    """Per pair, the smallest ``k`` in ``1 .. limit`` with ``code_i(position + k) != code_i(position)``, else None.
+
+    ``codes`` computes the stored cos/sin (default: the emulated pipeline's ``cos_sin``).
+    """
+    if codes is None:
+        def codes(pos: Array) -> tuple[Array, Array]:
+            return cos_sin(spec, pos, dtype, pipeline)
+
+    c0, s0 = codes(np.array([position], dtype=np.float64))
     ref_c, ref_s = canonical_bits(c0)[0], canonical_bits(s0)[0]
     result: list[int | None] = [None] * spec.n_pairs
     open_pairs = np.arange(spec.n_pairs)
     for lo in range(position + 1, position + limit + 1, chunk):
         hi = min(lo + chunk, position + limit + 1)
-        c, s = cos_sin(spec, np.arange(lo, hi, dtype=np.float64), dtype, pipeline)
+        c, s = codes(np.arange(lo, hi, dtype=np.float64))
         changed = (canonical_bits(c[:, open_pairs]) != ref_c[open_pairs]) | (
             canonical_bits(s[:, open_pairs]) != ref_s[open_pairs])
         hit = changed.any(axis=0)
@@ -325,30 +337,50 @@ def erasure_scan(spec: RopeSpec, context: object, dtype: str = "bf16", pipeline:
     rotated_distinct = (exact_distinct(rotated_hashes, rotated_rows, chunk, key)
                         if rotated_hashes is not None else None)
 
-    erasure = (same_steps / (L - 1)).tolist()
+    probe_list = sorted({L // 2, L - 1} if probes is None else {int(p) for p in probes})
+    resolution = {p: resolution_at(spec, p, fmts.dtype.name, fmts.pipeline, resolution_limit, chunk)
+                  for p in probe_list}
+    return assemble_report(
+        spec, L, fmts, same_steps, codes, rotated_distinct, distinct_stored=int(distinct_stored),
+        nonfinite=nonfinite, first_nonfinite=first_nonfinite, resolution=resolution,
+        resolution_limit=resolution_limit, oracle_decided=decided)
+
+
+def assemble_report(spec: RopeSpec, context: int, fmts: PipelineFormats, same_steps: NDArray[np.int64],
+                    codes: Distinct, rotated: Distinct | None, *, distinct_stored: int, nonfinite: int,
+                    first_nonfinite: int | None, resolution: dict[int, list[int | None]], resolution_limit: int,
+                    oracle_decided: int = 0, report_type: type[ErasureReport] | None = None,
+                    **extra: Any) -> ErasureReport:
+    """The report from a scan's raw counts (shared by the emulated and the torch backends).
+
+    ``same_steps[i]``: one-token steps ``m -> m+1`` over ``0 .. context-1`` that leave pair ``i``'s code
+    unchanged; ``adjacent_erasure[i] = same_steps[i] / (context - 1)``; a pair is erased above
+    ``ERASED_FRACTION``, and the wall is the largest erased ``theta_i``, set against ``eps_mach`` of the stored
+    format (and of the phase format).
+    """
+    L, n = context, spec.n_pairs
+    erasure = (np.asarray(same_steps) / (L - 1)).tolist()
     thetas = frequencies(spec)
     erased = np.array(erasure) > ERASED_FRACTION
     wall = float(thetas[erased].max()) if erased.any() else None
     predicted = fmts.store.eps
     n_erased = int(erased.sum())
     erased_are_slowest = bool(np.all(erased[n - n_erased:])) if n_erased else True
-    probe_list = sorted({L // 2, L - 1} if probes is None else {int(p) for p in probes})
-    resolution = {p: resolution_at(spec, p, fmts.dtype.name, fmts.pipeline, resolution_limit, chunk)
-                  for p in probe_list}
-    report = ErasureReport(
+    report = (report_type or ErasureReport)(
         base=spec.base, head_dim=spec.head_dim, rotary_dim=spec.rotary_dim, context=L, pipeline=fmts.pipeline,
         dtype=fmts.store.name, phase_format=fmts.phase.name,
         distinct_positions=codes.count, first_collision=codes.first_collision,
-        distinct_stored_positions=int(distinct_stored), nonfinite_positions=nonfinite,
+        distinct_stored_positions=distinct_stored, nonfinite_positions=nonfinite,
         first_nonfinite=first_nonfinite, adjacent_erasure=erasure, erased_pairs=n_erased, wall_theta=wall,
         predicted_wall_theta=predicted, wall_ratio=None if wall is None else wall / predicted,
         phase_eps=fmts.phase.eps, phase_wall_ratio=None if wall is None else wall / fmts.phase.eps,
         erased_are_slowest=erased_are_slowest, frequencies=thetas.tolist(), resolution=resolution,
         resolution_limit=resolution_limit,
-        distinct_rotated=None if rotated_distinct is None else rotated_distinct.count,
-        first_rotated_collision=None if rotated_distinct is None else rotated_distinct.first_collision,
-        oracle_decided=decided,
-        hash_collisions=codes.hash_collisions + (rotated_distinct.hash_collisions if rotated_distinct else 0),
+        distinct_rotated=None if rotated is None else rotated.count,
+        first_rotated_collision=None if rotated is None else rotated.first_collision,
+        oracle_decided=oracle_decided,
+        hash_collisions=codes.hash_collisions + (rotated.hash_collisions if rotated else 0),
+        **extra,
     )
     report.notes = _erasure_notes(fmts.phase, fmts.store, report)
     return report

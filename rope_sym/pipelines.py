@@ -143,17 +143,30 @@ def pipeline_formats(dtype: str | FloatFormat, pipeline: str) -> PipelineFormats
 
 
 @lru_cache(maxsize=256)
-def _hf_inv_freq_fp32(rotary_dim: int, base: float) -> tuple[float, ...]:
-    """``1.0 / (base ** (arange(0, d, 2).float() / d))`` with every fp32 operation correctly rounded."""
-    base32 = float(oracle_round(base, FP32))
-    if not math.isfinite(base32):
-        raise InvalidRopeSpec(f"base {base!r} overflows fp32, where the inverse frequencies are computed")
+def _model_inv_freq(rotary_dim: int, base: float, fmt: FloatFormat) -> tuple[float, ...]:
+    """``1.0 / (base ** (arange(0, d, 2) / d))`` in ``fmt`` with every operation correctly rounded."""
+    base_f = float(oracle_round(base, fmt))
+    if not math.isfinite(base_f):
+        raise InvalidRopeSpec(f"base {base!r} overflows {fmt.name}, where the inverse frequencies are computed")
     d = float(rotary_dim)  # exact in fp32 (rotary dims are far below 2^24)
     values = []
     for i in range(0, rotary_dim, 2):
-        exponent = oracle_div(float(i), d, FP32)
-        values.append(oracle_div(1.0, oracle_pow(base32, exponent, FP32), FP32))
+        exponent = oracle_div(float(i), d, fmt)
+        values.append(oracle_div(1.0, oracle_pow(base_f, exponent, fmt), fmt))
     return tuple(values)
+
+
+def model_inv_freq(spec: RopeSpec, fmt: str | FloatFormat = FP32) -> Array:
+    """Model code's chain ``1.0 / (base ** (arange(0, d, 2).to(F) / d))`` in format ``F``, each step correctly
+    rounded (base rounded to ``F``, ``2i / d``, ``pow``, the reciprocal).
+
+    In fp32 this is the ``hf`` buffer; in fp64 it is what a float64 model computes, which is *not* always the
+    correctly rounded ``theta_i`` (three roundings instead of one).
+
+    >>> model_inv_freq(RopeSpec(8, 10000.0))[1] == np.float32(0.1)
+    np.True_
+    """
+    return np.array(_model_inv_freq(spec.rotary_dim, spec.base, get_format(fmt)), dtype=np.float64)
 
 
 def inv_freq(spec: RopeSpec, dtype: str | FloatFormat, pipeline: str) -> Array:
@@ -171,8 +184,7 @@ def inv_freq(spec: RopeSpec, dtype: str | FloatFormat, pipeline: str) -> Array:
     formats = pipeline_formats(dtype, pipeline)
     if formats.pipeline == "fp64":
         return frequencies(spec)
-    fp32 = np.array(_hf_inv_freq_fp32(spec.rotary_dim, spec.base), dtype=np.float64)
-    return np.asarray(round_to(fp32, formats.inv_freq), dtype=np.float64)
+    return np.asarray(round_to(model_inv_freq(spec, FP32), formats.inv_freq), dtype=np.float64)
 
 
 # ---------------------------------------------------------------------------------- correctly rounded cos/sin

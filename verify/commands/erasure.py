@@ -1,31 +1,31 @@
-"""``python -m verify erasure --base B --head-dim D --context L [--dtype bf16] [--pipeline hf] [--json]``.
+"""``python -m verify erasure --base B --head-dim D --context L [--dtype bf16] [--pipeline hf] [--backend B]``.
 
-Scans positions ``0 .. L-1`` of an emulated RoPE pipeline and prints the exact erasure figures of
-``rope_sym.erasure``: distinct position codes, the first collision, per-pair adjacent erasure, erased pairs and
-the measured precision wall against the predicted ``eps_mach``.
+Scans positions ``0 .. L-1`` of a RoPE pipeline and prints the exact erasure figures of ``rope_sym.erasure``:
+distinct position codes, the first collision, per-pair adjacent erasure, erased pairs and the measured precision
+wall against the predicted ``eps_mach``. ``--backend emulated`` (default) computes the codes by exact emulation;
+``--backend torch`` computes them with torch on ``--device`` (``rope_sym.torch_erasure``) and adds ``backend``
+and ``device`` to the JSON.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Iterable
 
 from rope_sym.erasure import ErasureReport, erasure_scan
-from rope_sym.pipelines import DTYPES, PIPELINES
-from rope_sym.spec import RopeSpec, check_head_dim
 from verify.commands import Command, command
-from verify.progress import progress
 from verify.report import format_number, format_table, to_json
+from verify.setting_args import add_device_argument, add_setting_arguments, progress_for, spec_from_args
+
+BACKENDS = ("emulated", "torch")
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--base", type=float, required=True, help="RoPE base (> 1)")
-    parser.add_argument("--head-dim", type=float, required=True, help="head dimension (even)")
-    parser.add_argument("--context", type=float, required=True, help="positions 0 .. L-1 are scanned (2 .. 2^26)")
-    parser.add_argument("--dtype", default="bf16", help=f"activation dtype ({', '.join(DTYPES)}; default bf16)")
-    parser.add_argument("--pipeline", default="hf", help=f"pipeline ({', '.join(PIPELINES)}; default hf)")
-    parser.add_argument("--rotary-fraction", type=float, default=1.0, help="fraction of the head that rotates")
+    add_setting_arguments(parser)
+    parser.add_argument("--backend", choices=BACKENDS, default="emulated",
+                        help="emulated: exact emulation (default); torch: torch tensors on --device")
+    add_device_argument(parser)
+    parser.add_argument("--chunk", type=int, default=None, help="positions per block (torch backend; "
+                        "default 4096 on a CPU, 131072 on a GPU)")
     parser.add_argument("--no-attention", action="store_true", help="skip the rotated-query count (faster)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
 
@@ -64,8 +64,13 @@ def render(report: ErasureReport) -> str:
     if r.distinct_rotated is not None:
         rows += [["distinct rotated queries", _fmt(r.distinct_rotated)],
                  ["first rotated collision", _fmt(r.first_rotated_collision)]]
-    rows += [["cos/sin decided by the oracle", _fmt(r.oracle_decided)]]
-    head = (f"erasure scan: base {format_number(r.base)}, head dim {r.head_dim} (rotary {r.rotary_dim}), "
+    backend = getattr(r, "backend", "emulated")
+    if backend == "emulated":
+        rows += [["cos/sin decided by the oracle", _fmt(r.oracle_decided)]]
+    else:
+        rows += [["device", getattr(r, "device", "")],
+                 ["scan time (s)", f"{getattr(r, 'scan_seconds', 0.0):.2f}"]]
+    head = (f"erasure scan ({backend}): base {format_number(r.base)}, head dim {r.head_dim} (rotary {r.rotary_dim}), "
             f"context {format_number(r.context)}, pipeline {r.pipeline}, dtype {r.dtype}")
     lines = [head, "", format_table(["figure", "value"], rows), "",
              f"adjacent erasure per pair: {_erasure_runs(r.adjacent_erasure)}"]
@@ -77,16 +82,20 @@ def render(report: ErasureReport) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    spec = RopeSpec(check_head_dim(args.head_dim), args.base, args.rotary_fraction)
-    show = sys.stderr.isatty() and not args.json
+    spec = spec_from_args(args)
+    iterate = progress_for(args)
+    if args.backend == "torch":
+        from rope_sym.torch_erasure import torch_erasure_scan  # torch is optional: imported only here
 
-    def iterate(starts: range) -> Iterable[int]:
-        return progress(starts, total=len(starts), label="positions", enabled=show)
-
-    report = erasure_scan(spec, args.context, args.dtype, args.pipeline, attention=not args.no_attention,
-                          iterate=iterate)
+        report: ErasureReport = torch_erasure_scan(
+            spec, args.context, args.dtype, args.pipeline, device=args.device, autocast=args.autocast,
+            attention=not args.no_attention, chunk=args.chunk, iterate=iterate)
+    else:
+        report = erasure_scan(spec, args.context, args.dtype, args.pipeline, attention=not args.no_attention,
+                              iterate=iterate)
     print(to_json(report.to_dict()) if args.json else render(report))
     return 0
 
 
-command("erasure", "exact positional erasure of an emulated RoPE pipeline")(Command(_configure, _run))
+command("erasure", "exact positional erasure of a RoPE pipeline (emulated, or --backend torch)")(
+    Command(_configure, _run))

@@ -1,0 +1,236 @@
+"""Erasure where attention sees it: keys at distinct positions whose scores against one query are bitwise equal.
+
+One query and one key content vector (seeded normal values, rounded to the activation dtype) are placed at
+positions: the query at ``query_position`` (default ``L - 1``), the same key content at every position
+``n = 0 .. L-1``, so the scores differ only through RoPE. Each is rotated by the torch pipeline
+(``TorchRope``, eager, in the dtype) and the score is
+
+    ``s(n) = sum_j q_rot[j] * k_rot(n)[j]``
+
+in fp32, from the dtype's rotated vectors, as fused attention kernels hold scores (the products of two bf16 or
+fp16 values are exact in fp32). Counted over the ``L`` keys:
+
+- ``colliding_pairs``: pairs ``n1 < n2`` with bitwise equal scores, and ``keys_in_collisions``;
+- ``identical_key_pairs``: of those, pairs whose rotated keys are bitwise identical, so that *every* query
+  scores them equally (positional erasure, not a coincidence of the fp32 sum);
+- ``differ_in_fp64``: of the colliding pairs, those whose scores differ when the whole pipeline runs in float64
+  with the same content: the positions were distinct, the precision erased them.
+
+The content channel: ``"erased"`` (default) puts it only on the pairs the torch erasure scan of the same context
+measures as erased (adjacent erasure above one half), the long-wavelength band models use for content rather
+than position; ``"wall"`` on the pairs below the paper's wall (``theta_i < eps_mach`` of the dtype); ``"all"`` on
+every dim.
+
+``control_pairs`` is the same count for the float64 scores rounded once to fp32: the collisions that fp32 score
+resolution alone would cause with exact positions. ``colliding_pairs`` far above it is the precision wall at
+work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from rope_sym.erasure import ERASED_FRACTION, check_scan_context
+from rope_sym.errors import InvalidRopeSpec
+from rope_sym.formats.rounding import round_to
+from rope_sym.pipelines import check_dtype
+from rope_sym.spec import RopeSpec
+from rope_sym.spectrum import frequencies
+from rope_sym.torch_erasure import CUDA_CHUNK, canonical_code, hash_codes, hash_multipliers, torch_erasure_scan
+from rope_sym.torch_pipelines import (
+    TorchRope,
+    device_name,
+    to_host,
+    torch,  # one place turns a missing torch into a RopeSymError
+)
+
+CHANNELS: tuple[str, ...] = ("erased", "wall", "all")
+CPU_CHUNK = 1 << 14
+
+
+@dataclass
+class AttentionCollisions:
+    """The counts of the module docstring, with a few example pairs ``(n1, n2, score, fp64_1, fp64_2)``."""
+
+    base: float
+    head_dim: int
+    context: int
+    dtype: str
+    pipeline: str
+    channel: str
+    content_pairs: int
+    query_position: int
+    device: str
+    keys: int
+    distinct_scores: int
+    colliding_pairs: int
+    keys_in_collisions: int
+    identical_key_pairs: int
+    differ_in_fp64: int
+    control_pairs: int
+    examples: list[tuple[int, int, float, float, float]]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON."""
+        return asdict(self)
+
+
+def channel_pairs(spec: RopeSpec, channel: str, dtype: str, pipeline: str, context: int,
+                  device: torch.device) -> NDArray[np.bool_]:
+    """Which pairs carry content in ``channel`` (module docstring)."""
+    if channel not in CHANNELS:
+        raise InvalidRopeSpec(f"unknown channel {channel!r} (known: {', '.join(CHANNELS)})")
+    if channel == "all":
+        return np.ones(spec.n_pairs, dtype=bool)
+    if channel == "wall":
+        keep = frequencies(spec) < check_dtype(dtype).eps
+        where = f"below the {dtype} wall (theta_i < {check_dtype(dtype).eps:g})"
+    else:
+        scan = torch_erasure_scan(spec, context, dtype, pipeline, device=device, attention=False, probes=[])
+        keep = np.array(scan.adjacent_erasure) > ERASED_FRACTION
+        where = f"erased over {context} positions"
+    if not keep.any():
+        raise InvalidRopeSpec(f"no pair is {where} at base {spec.base:g}: use --channel all")
+    return keep
+
+
+def content_vectors(spec: RopeSpec, keep: NDArray[np.bool_], dtype: str,
+                    seed: int = 0) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Query and key content (half layout), rounded to ``dtype``, zero outside the pairs ``keep``."""
+    fmt = check_dtype(dtype)
+    rng = np.random.default_rng(seed)
+    q, k = rng.standard_normal(spec.head_dim), rng.standard_normal(spec.head_dim)
+    n = spec.n_pairs
+    mask = np.ones(spec.head_dim, dtype=bool)
+    mask[:n], mask[n:2 * n] = keep, keep
+    q, k = np.where(mask, q, 0.0), np.where(mask, k, 0.0)
+    return np.asarray(round_to(q, fmt), dtype=np.float64), np.asarray(round_to(k, fmt), dtype=np.float64)
+
+
+def _scores(rope: TorchRope, q: torch.Tensor, k: torch.Tensor, index: torch.Tensor,
+            query_position: int, accumulate: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+    """Scores of keys at ``index`` against the query, and the rotated keys."""
+    cq, sq = rope.cos_sin(torch.tensor([query_position], device=rope.device))
+    q_rot = rope.rotate(q, cq, sq)[0].to(accumulate)
+    c, s = rope.cos_sin(index)
+    k_rot = rope.rotate(k, c, s)
+    # elementwise products (exact in fp32 for 16-bit inputs) and one row reduction: equal rows, equal sums
+    return (k_rot.to(accumulate) * q_rot).sum(dim=-1), k_rot
+
+
+def attention_collisions(spec: RopeSpec, context: object, dtype: str = "bf16", pipeline: str = "hf", *,
+                         channel: str = "erased", query_position: int | None = None,
+                         device: str | torch.device | None = None, seed: int = 0, chunk: int | None = None,
+                         examples: int = 5,
+                         iterate: Callable[[range], Iterable[int]] | None = None) -> AttentionCollisions:
+    """Count keys at distinct positions with bitwise equal scores, and check them in float64 (module docstring).
+
+    >>> r = attention_collisions(RopeSpec(16, 500000.0), 1 << 14, "bf16", "hf", device="cpu")
+    >>> r.content_pairs, r.identical_key_pairs > 0, r.differ_in_fp64 == r.colliding_pairs
+    (3, True, True)
+    """
+    L = check_scan_context(context)
+    qpos = L - 1 if query_position is None else int(query_position)
+    if not 0 <= qpos < L:
+        raise InvalidRopeSpec(f"query position must lie in 0 .. {L - 1}, got {query_position!r}")
+    rope = TorchRope(spec, dtype, pipeline, L, device=device)
+    keep = channel_pairs(spec, channel, dtype, pipeline, L, rope.device)
+    q_host, k_host = content_vectors(spec, keep, dtype, seed)
+    exact = TorchRope(spec, "fp64", "fp64", L, device=rope.device)
+    dev = rope.device
+    q, k = torch.as_tensor(q_host, device=dev), torch.as_tensor(k_host, device=dev)
+    block = chunk or (CUDA_CHUNK if dev.type == "cuda" else CPU_CHUNK)
+    mult = hash_multipliers(spec.head_dim, dev)
+    scores = torch.empty(L, dtype=torch.float32, device=dev)
+    scores64 = torch.empty(L, dtype=torch.float64, device=dev)
+    key_hash = torch.empty(L, dtype=torch.int64, device=dev)
+    starts = range(0, L, block)
+    for lo in (iterate(starts) if iterate is not None else starts):
+        index = torch.arange(lo, min(lo + block, L), dtype=torch.int64, device=dev)
+        s, k_rot = _scores(rope, q, k, index, qpos, torch.float32)
+        scores[lo:lo + index.numel()] = s
+        key_hash[lo:lo + index.numel()] = hash_codes(canonical_code(k_rot), mult)
+        scores64[lo:lo + index.numel()] = _scores(exact, q, k, index, qpos, torch.float64)[0]
+
+    score_bits = (scores + 0).view(torch.int32).cpu().numpy()  # -0 + 0 = +0: equal scores, equal bits
+    s64 = to_host(scores64)
+    order = np.lexsort((s64, score_bits))  # by score, then by its fp64 score
+    sb, s64_sorted = score_bits[order], s64[order]
+    group_sizes = _run_lengths(sb)
+    colliding = int(np.sum(group_sizes * (group_sizes - 1) // 2))
+    same64 = _run_lengths_pairs(sb, s64_sorted)
+
+    identical = _identical_key_pairs(rope, k, order, sb, key_hash.cpu().numpy()[order])
+    ex = _examples(order, sb, s64_sorted, scores.cpu().numpy(), examples)
+    return AttentionCollisions(
+        base=spec.base, head_dim=spec.head_dim, context=L, dtype=rope.formats.store.name, pipeline=rope.pipeline,
+        channel=channel, content_pairs=int(keep.sum()), query_position=qpos, device=device_name(dev), keys=L,
+        distinct_scores=int(group_sizes.size), colliding_pairs=colliding,
+        keys_in_collisions=int(group_sizes[group_sizes > 1].sum()), identical_key_pairs=identical,
+        differ_in_fp64=colliding - same64, control_pairs=_pairs(np.sort(s64.astype(np.float32))), examples=ex)
+
+
+def _run_lengths(keys: NDArray[Any]) -> NDArray[np.int64]:
+    """Lengths of the runs of equal values in a sorted array."""
+    starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
+    return np.diff(np.append(starts, keys.size)).astype(np.int64)
+
+
+def _pairs(sorted_values: NDArray[Any]) -> int:
+    """Pairs of equal values in a sorted array."""
+    sizes = _run_lengths(sorted_values)
+    return int(np.sum(sizes * (sizes - 1) // 2))
+
+
+def _run_lengths_pairs(first: NDArray[Any], second: NDArray[Any]) -> int:
+    """Pairs equal in both sorted keys (``second`` sorted within runs of ``first``)."""
+    starts = np.flatnonzero(np.concatenate([[True], (first[1:] != first[:-1]) | (second[1:] != second[:-1])]))
+    sizes = np.diff(np.append(starts, first.size))
+    return int(np.sum(sizes * (sizes - 1) // 2))
+
+
+def _identical_key_pairs(rope: TorchRope, k: torch.Tensor, order: NDArray[np.int64], score_bits: NDArray[Any],
+                         key_hash: NDArray[np.int64]) -> int:
+    """Pairs with bitwise identical rotated keys, found within the equal-score groups (identical keys score
+    equally) by hash and verified row against row, so the count is exact."""
+    sub = np.lexsort((key_hash, score_bits))  # already grouped by score; group equal hashes within
+    members = order[sub]
+    sb, kh = score_bits[sub], key_hash[sub]
+    new = np.concatenate([[True], (sb[1:] != sb[:-1]) | (kh[1:] != kh[:-1])])
+    group = np.cumsum(new) - 1
+    rep = members[np.flatnonzero(new)][group]
+    candidates = np.flatnonzero(~new)
+    equal_to_rep = np.ones(members.size, dtype=bool)
+    for lo in range(0, candidates.size, CPU_CHUNK):
+        idx = candidates[lo:lo + CPU_CHUNK]
+        equal_to_rep[idx] = np.all(_rotated_keys(rope, k, members[idx]) == _rotated_keys(rope, k, rep[idx]), axis=1)
+    bad_groups = np.unique(group[~equal_to_rep])  # a 64-bit hash collision: split these exactly
+    good = ~np.isin(group, bad_groups)
+    sizes = np.bincount(group[good])
+    pairs = int(np.sum(sizes * (sizes - 1) // 2))
+    for g in bad_groups:
+        _, counts = np.unique(_rotated_keys(rope, k, members[group == g]), axis=0, return_counts=True)
+        pairs += int(np.sum(counts * (counts - 1) // 2))
+    return pairs
+
+
+def _rotated_keys(rope: TorchRope, k: torch.Tensor, positions: NDArray[np.int64]) -> NDArray[np.int64]:
+    c, s = rope.cos_sin(rope.index(positions))
+    return canonical_code(rope.rotate(k, c, s)).cpu().numpy()
+
+
+def _examples(order: NDArray[np.int64], sb: NDArray[Any], s64: NDArray[np.float64], scores: NDArray[np.float32],
+              count: int) -> list[tuple[int, int, float, float, float]]:
+    """A few colliding pairs: adjacent members of the largest equal-score groups, with their fp64 scores."""
+    same = np.flatnonzero(sb[1:] == sb[:-1])
+    out = []
+    for j in same[:count]:
+        a, b = sorted((int(order[j]), int(order[j + 1])))
+        sa, sb_ = (float(s64[j]), float(s64[j + 1])) if int(order[j]) == a else (float(s64[j + 1]), float(s64[j]))
+        out.append((a, b, float(scores[a]), sa, sb_))
+    return out

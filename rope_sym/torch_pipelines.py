@@ -1,0 +1,259 @@
+"""The RoPE pipelines of ``rope_sym.pipelines`` in torch, written the way model code writes them.
+
+This module imports torch; nothing else in ``rope_sym`` imports it, so the core works without it (install the
+``torch`` extra). The same code runs on any device: ``resolve_device(None)`` is ``cuda`` when available, else
+``cpu``.
+
+Inverse frequencies, as the model builds its buffer (fp32, on the device)::
+
+    inv_freq = 1.0 / (base ** (torch.arange(0, d, 2, dtype=torch.int64).float() / d))
+
+then, per pipeline (``F_pos``/``F_phase``/``F_store`` as in ``rope_sym.pipelines``):
+
+- ``hf`` (``LlamaRotaryEmbedding.forward``, transformers >= 4.38): ``position_ids = torch.arange(L)`` (int64),
+  ``freqs = inv_freq[None, :, None].float() @ position_ids[None, None, :].float()`` under
+  ``torch.autocast(device_type, enabled=False)``, ``cos = freqs.cos()`` in fp32, then ``cos.to(dtype)``;
+- ``native`` (the pre-2024 ``_set_cos_sin_cache`` after ``model.to(dtype)``): the buffer cast to ``dtype``,
+  ``t = torch.arange(L, dtype=inv_freq.dtype)``, ``freqs = torch.einsum("i,j->ij", t, inv_freq)``, ``.cos()``
+  in ``dtype``;
+- ``invfreq-cast``: the buffer cast to ``dtype`` by ``model.to(dtype)``, then the ``hf`` forward (whose
+  ``.float()`` cannot restore the lost bits);
+- ``fp64``: the same chain in float64 throughout.
+
+Model code concatenates ``emb = torch.cat((freqs, freqs), -1)`` before ``cos``; the two halves are computed
+elementwise from equal inputs and are equal, so cos/sin are computed on ``freqs`` and duplicated only where the
+rotation needs them. ``attention_scaling`` (1.0 for the default RoPE) is an exact multiply and is left out.
+
+``native`` positions come from ``torch.arange(L, dtype=dtype)`` over the whole context, as the model builds
+them: torch's CPU ``arange`` in bf16/fp16 does **not** round each position to nearest (its vectorised kernel
+rounds a per-vector base and adds lane offsets, so the result depends on the CPU's vector width and on
+``start``). Positions are therefore built once for the whole context and indexed, never re-generated per block.
+
+The rotation is Hugging Face's eager ``q * cos + rotate_half(q) * sin`` (``half``) or GPT-J's
+``q * cos + rotate_every_two(q) * sin`` with ``repeat_interleave``-d cos/sin (``interleaved``), each operation
+a torch kernel in the activation dtype. ``autocast=True`` runs everything under
+``torch.autocast(device_type, dtype)`` as a mixed-precision model does; the ``hf`` guard
+``autocast(enabled=False)`` is reproduced, so the guarded pipelines are unchanged by it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from rope_sym.errors import InvalidRopeSpec, RopeSymError
+from rope_sym.pipelines import check_pipeline, pipeline_formats
+from rope_sym.rotation import LAYOUTS
+from rope_sym.spec import RopeSpec
+
+try:
+    import torch
+except ImportError as error:  # pragma: no cover - exercised only without torch
+    raise RopeSymError("torch is not installed: install the 'torch' extra (pip install 'rope-sym[torch]')") from error
+
+Array = NDArray[np.float64]
+
+TORCH_DTYPES: dict[str, torch.dtype] = {
+    "fp16": torch.float16, "bf16": torch.bfloat16, "fp32": torch.float32, "fp64": torch.float64,
+}
+"""torch dtype of each activation format name."""
+
+_AUTOCAST_DTYPES = ("fp16", "bf16")
+
+
+def resolve_device(device: str | torch.device | None = None) -> torch.device:
+    """``device`` as a ``torch.device``; ``None`` or ``"auto"`` is ``cuda`` when available, else ``cpu``.
+
+    A device torch cannot use here is an ``InvalidRopeSpec`` naming it.
+    """
+    if device is None or device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise InvalidRopeSpec(f"unknown torch device {device!r} (use cpu, cuda, cuda:N or auto)") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise InvalidRopeSpec(f"device {device!r} is not available: torch.cuda.is_available() is False")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise InvalidRopeSpec(f"device {device!r} is not available: {torch.cuda.device_count()} cuda devices")
+    elif dev.type != "cpu":
+        raise InvalidRopeSpec(f"device {device!r} is not supported (use cpu, cuda, cuda:N or auto)")
+    return dev
+
+
+def device_name(device: torch.device) -> str:
+    """A readable device name: ``cpu (AVX2)`` or ``cuda:0 (NVIDIA H100 80GB HBM3)``."""
+    if device.type == "cuda":
+        index = device.index if device.index is not None else torch.cuda.current_device()
+        return f"cuda:{index} ({torch.cuda.get_device_name(index)})"
+    return f"cpu ({torch.backends.cpu.get_cpu_capability()})"
+
+
+def rotate_half(x: torch.Tensor) -> torch.Tensor:
+    """Hugging Face's ``rotate_half``: ``(x1, x2) -> (-x2, x1)`` on the two halves of the last dim."""
+    x1, x2 = x[..., : x.shape[-1] // 2], x[..., x.shape[-1] // 2:]
+    return torch.cat((-x2, x1), dim=-1)
+
+
+def rotate_every_two(x: torch.Tensor) -> torch.Tensor:
+    """GPT-J's ``rotate_every_two``: ``(x_{2i}, x_{2i+1}) -> (-x_{2i+1}, x_{2i})``."""
+    x1, x2 = x[..., ::2], x[..., 1::2]
+    return torch.stack((-x2, x1), dim=-1).flatten(-2)
+
+
+@dataclass(frozen=True)
+class Stages:
+    """Every intermediate of one block, on the host as float64 (values of each stage's format).
+
+    ``positions`` ``(P,)`` in ``F_pos``; ``angles``, ``cos_phase``, ``sin_phase`` ``(P, n)`` in ``F_phase``;
+    ``cos``, ``sin`` ``(P, n)`` in ``F_store``; ``rotated`` ``(P, head_dim)`` in ``F_store`` (or ``None``).
+    """
+
+    positions: Array
+    angles: Array
+    cos_phase: Array
+    sin_phase: Array
+    cos: Array
+    sin: Array
+    rotated: Array | None
+
+
+class TorchRope:
+    """One pipeline in torch on one device, for positions ``0 .. context-1`` (plus ``margin`` beyond).
+
+    >>> rope = TorchRope(RopeSpec(4, 10000.0), "bf16", "hf", context=1001, device="cpu")
+    >>> c, s = rope.cos_sin(torch.tensor([0, 1, 1000]))
+    >>> c[:, 0].tolist(), s[:, 0].tolist()
+    ([1.0, 0.5390625, 0.5625], [0.0, 0.83984375, 0.828125])
+    """
+
+    def __init__(self, spec: RopeSpec, dtype: str, pipeline: str, context: int, *,
+                 device: str | torch.device | None = None, autocast: bool = False, margin: int = 0) -> None:
+        self.formats = pipeline_formats(dtype, check_pipeline(pipeline))
+        self.spec = spec
+        self.pipeline = self.formats.pipeline
+        self.device = resolve_device(device)
+        self.autocast = bool(autocast)
+        self.context = int(context)
+        self.margin = int(margin)
+        self.store_dtype = TORCH_DTYPES[self.formats.store.name]
+
+    # ---------------------------------------------------------------------------------------- model code
+
+    @cached_property
+    def inv_freq(self) -> torch.Tensor:
+        """The ``inv_freq`` buffer as the pipeline holds it (fp32; ``dtype`` after ``model.to``; float64)."""
+        d = self.spec.rotary_dim
+        exponent_dtype = torch.float64 if self.pipeline == "fp64" else torch.float32
+        exponents = torch.arange(0, d, 2, dtype=torch.int64, device=self.device).to(exponent_dtype) / d
+        buffer = 1.0 / (self.spec.base ** exponents)
+        if self.pipeline in ("native", "invfreq-cast"):
+            buffer = buffer.to(TORCH_DTYPES[self.formats.dtype.name])  # model.to(dtype) casts buffers
+        return buffer
+
+    @cached_property
+    def _native_positions(self) -> torch.Tensor:
+        # torch.arange in the dtype over the whole context, as _set_cos_sin_cache builds it (see module doc).
+        return torch.arange(self.context + self.margin, dtype=self.inv_freq.dtype, device=self.device)
+
+    def _autocast(self) -> contextlib.AbstractContextManager[Any]:
+        if self.autocast and self.formats.dtype.name in _AUTOCAST_DTYPES:
+            return torch.autocast(self.device.type, dtype=TORCH_DTYPES[self.formats.dtype.name])
+        return contextlib.nullcontext()
+
+    def stored_positions(self, positions: torch.Tensor) -> torch.Tensor:
+        """Positions (int64 indices) as the pipeline holds them, in ``F_pos``."""
+        positions = positions.to(self.device)
+        if self.pipeline == "native":
+            return self._native_positions[positions]
+        if self.pipeline == "fp64":
+            return positions.to(torch.float64)
+        return positions.float()
+
+    def angles(self, positions: torch.Tensor) -> torch.Tensor:
+        """The phase table ``(P, n)`` in ``F_phase``, computed as the model code does."""
+        t = self.stored_positions(positions)
+        with self._autocast():
+            if self.pipeline == "native":
+                return torch.einsum("i,j->ij", t, self.inv_freq)
+            if self.pipeline == "fp64":
+                return torch.outer(t, self.inv_freq)
+            with torch.autocast(self.device.type, enabled=False):  # HF's guard against autocast's matmul
+                freqs = self.inv_freq[None, :, None].float() @ t[None, None, :].float()
+            return freqs.transpose(1, 2)[0]
+
+    def cos_sin_phase(self, positions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``cos``/``sin`` of the phase table in ``F_phase``, before the cast to the activation dtype."""
+        a = self.angles(positions)
+        with self._autocast():
+            return a.cos(), a.sin()
+
+    def cos_sin(self, positions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The stored ``cos``/``sin`` ``(P, n)`` in the activation dtype (``cos.to(dtype=x.dtype)``)."""
+        c, s = self.cos_sin_phase(positions)
+        return c.to(self.store_dtype), s.to(self.store_dtype)
+
+    def rotate(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, layout: str = "half") -> torch.Tensor:
+        """``x`` ``(..., P, head_dim)`` or ``(head_dim,)`` rotated by stored ``cos``/``sin`` ``(P, n)``, eagerly.
+
+        ``half``: ``x * cat(c, c) + rotate_half(x) * cat(s, s)``; ``interleaved``: ``x * c.repeat_interleave(2)
+        + rotate_every_two(x) * s.repeat_interleave(2)``. Dims past the rotary dims pass through.
+        """
+        if layout not in LAYOUTS:
+            raise InvalidRopeSpec(f"unknown layout {layout!r} (known: {', '.join(LAYOUTS)})")
+        x = x.to(device=self.device, dtype=self.store_dtype)
+        r = self.spec.rotary_dim
+        x_rot, x_pass = x[..., :r], x[..., r:]
+        with self._autocast():
+            if layout == "half":
+                cc, ss = torch.cat((cos, cos), dim=-1), torch.cat((sin, sin), dim=-1)
+                out = x_rot * cc + rotate_half(x_rot) * ss
+            else:
+                cc, ss = cos.repeat_interleave(2, dim=-1), sin.repeat_interleave(2, dim=-1)
+                out = x_rot * cc + rotate_every_two(x_rot) * ss
+        if x_pass.shape[-1]:
+            out = torch.cat((out, x_pass.expand(*out.shape[:-1], x_pass.shape[-1])), dim=-1)
+        return out
+
+    # ------------------------------------------------------------------------------------------- helpers
+
+    def index(self, positions: ArrayLike) -> torch.Tensor:
+        """Positions as an int64 tensor on the device (non-negative whole numbers below context + margin)."""
+        pos = torch.as_tensor(np.asarray(positions, dtype=np.int64), device=self.device)
+        if pos.numel() and (int(pos.min()) < 0 or int(pos.max()) >= self.context + self.margin):
+            raise InvalidRopeSpec(f"positions must lie in 0 .. {self.context + self.margin - 1}")
+        return pos
+
+    def blocks(self, chunk: int, start: int = 0, stop: int | None = None) -> Iterator[torch.Tensor]:
+        """Index blocks ``start .. stop-1`` (default: the context), ``chunk`` positions each."""
+        stop = self.context if stop is None else stop
+        for lo in range(start, stop, chunk):
+            yield torch.arange(lo, min(lo + chunk, stop), dtype=torch.int64, device=self.device)
+
+    def stages(self, positions: ArrayLike, x: ArrayLike | None = None, layout: str = "half") -> Stages:
+        """All intermediates at ``positions``, copied to the host as float64 (for comparison with emulation)."""
+        pos = self.index(positions)
+        a = self.angles(pos)
+        c_phase, s_phase = self.cos_sin_phase(pos)
+        c, s = c_phase.to(self.store_dtype), s_phase.to(self.store_dtype)
+        rotated = None if x is None else self.rotate(torch.as_tensor(np.asarray(x, dtype=np.float64)), c, s, layout)
+        return Stages(to_host(self.stored_positions(pos)), to_host(a), to_host(c_phase), to_host(s_phase),
+                      to_host(c), to_host(s), None if rotated is None else to_host(rotated))
+
+
+def to_host(t: torch.Tensor) -> Array:
+    """A tensor as a float64 numpy array (every format here converts exactly)."""
+    return t.detach().to(device="cpu", dtype=torch.float64).numpy()
+
+
+def synchronize(device: torch.device) -> None:
+    """Wait for the device's queued kernels (timing)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)

@@ -1,0 +1,47 @@
+"""Command-line arguments shared by the commands that scan one RoPE setting (``erasure``, ``confirm``,
+``attention``): the setting itself and, for the torch backend, the device."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterable
+
+from rope_sym.pipelines import DTYPES, PIPELINES
+from rope_sym.spec import RopeSpec, check_head_dim
+from verify.progress import progress
+
+
+def add_setting_arguments(parser: argparse.ArgumentParser, default_context: float | None = None) -> None:
+    """``--base --head-dim --context --dtype --pipeline --rotary-fraction``."""
+    parser.add_argument("--base", type=float, required=True, help="RoPE base (> 1)")
+    parser.add_argument("--head-dim", type=float, required=True, help="head dimension (even)")
+    parser.add_argument("--context", type=float, required=default_context is None, default=default_context,
+                        help="positions 0 .. L-1 are scanned (2 .. 2^26)"
+                        + ("" if default_context is None else f"; default {default_context:.0f}"))
+    parser.add_argument("--dtype", default="bf16", help=f"activation dtype ({', '.join(DTYPES)}; default bf16)")
+    parser.add_argument("--pipeline", default="hf", help=f"pipeline ({', '.join(PIPELINES)}; default hf)")
+    parser.add_argument("--rotary-fraction", type=float, default=1.0, help="fraction of the head that rotates")
+
+
+def add_device_argument(parser: argparse.ArgumentParser) -> None:
+    """``--device`` (torch backend) and ``--autocast``."""
+    parser.add_argument("--device", default="auto",
+                        help="torch device: auto (cuda when available, else cpu), cpu, cuda or cuda:N")
+    parser.add_argument("--autocast", action="store_true",
+                        help="run the torch code under torch.autocast(device, dtype), as mixed-precision models do")
+
+
+def spec_from_args(args: argparse.Namespace) -> RopeSpec:
+    """The ``RopeSpec`` named by the setting arguments (one-line errors for bad values)."""
+    return RopeSpec(check_head_dim(args.head_dim), args.base, args.rotary_fraction)
+
+
+def progress_for(args: argparse.Namespace, label: str = "positions") -> Callable[[range], Iterable[int]]:
+    """A progress bar over block starts, drawn on a terminal unless ``--json`` is given."""
+    show = sys.stderr.isatty() and not getattr(args, "json", False)
+
+    def iterate(starts: range) -> Iterable[int]:
+        return progress(starts, total=len(starts), label=label, enabled=show)
+
+    return iterate
