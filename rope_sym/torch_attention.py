@@ -41,7 +41,7 @@ from rope_sym.formats.rounding import round_to
 from rope_sym.pipelines import check_dtype
 from rope_sym.spec import RopeSpec
 from rope_sym.spectrum import frequencies
-from rope_sym.torch_erasure import CUDA_CHUNK, canonical_code, hash_codes, hash_multipliers, torch_erasure_scan
+from rope_sym.torch_erasure import CUDA_CHUNK, canonical_code, hash_codes, torch_erasure_scan
 from rope_sym.torch_pipelines import (
     TorchRope,
     device_name,
@@ -145,7 +145,6 @@ def attention_collisions(spec: RopeSpec, context: object, dtype: str = "bf16", p
     dev = rope.device
     q, k = torch.as_tensor(q_host, device=dev), torch.as_tensor(k_host, device=dev)
     block = chunk or (CUDA_CHUNK if dev.type == "cuda" else CPU_CHUNK)
-    mult = hash_multipliers(spec.head_dim, dev)
     scores = torch.empty(L, dtype=torch.float32, device=dev)
     scores64 = torch.empty(L, dtype=torch.float64, device=dev)
     key_hash = torch.empty(L, dtype=torch.int64, device=dev)
@@ -154,7 +153,7 @@ def attention_collisions(spec: RopeSpec, context: object, dtype: str = "bf16", p
         index = torch.arange(lo, min(lo + block, L), dtype=torch.int64, device=dev)
         s, k_rot = _scores(rope, q, k, index, qpos, torch.float32)
         scores[lo:lo + index.numel()] = s
-        key_hash[lo:lo + index.numel()] = hash_codes(canonical_code(k_rot), mult)
+        key_hash[lo:lo + index.numel()] = hash_codes(canonical_code(k_rot))
         scores64[lo:lo + index.numel()] = _scores(exact, q, k, index, qpos, torch.float64)[0]
 
     score_bits = (scores + 0).view(torch.int32).cpu().numpy()  # -0 + 0 = +0: equal scores, equal bits

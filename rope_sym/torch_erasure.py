@@ -1,9 +1,10 @@
 """Positional erasure measured on torch tensors, on the GPU when there is one: the figures of ``rope_sym.erasure``.
 
 The scan streams positions ``0 .. L-1`` through ``TorchRope`` in blocks. Each block stays on the device: the
-stored cos/sin are turned into canonical integer bits (``-0 -> +0``, one NaN), compared with the previous row
-(adjacent erasure per pair) and hashed into one 64-bit value per position, ``h(m) = sum_j a_j * bits_j(m) mod
-2^64`` with fixed odd ``a_j`` (the same for the rotated query at the attention level). Only the hashes (8 bytes
+stored cos/sin are turned into canonical integer bits of their own width (``-0 -> +0``, one NaN), compared with
+the previous row (adjacent erasure per pair), packed into 64-bit words ``w_j`` (four bf16 codes a word) and
+hashed into one value per position, ``h(m) = sum_j a_j * w_j(m) mod 2^64`` with fixed odd ``a_j`` (the same for
+the rotated query at the attention level). Only the hashes (8 bytes
 per position), the stored positions and a few counters persist, so memory is bounded by the block.
 
 Equal hashes are then grouped on the host and every group is verified against the codes themselves, recomputed
@@ -46,7 +47,6 @@ from rope_sym.torch_pipelines import (
 CUDA_CHUNK = 1 << 17
 """Positions per block on a GPU: large enough to fill it, small enough to keep each temporary near 128 MB."""
 
-_NAN_CODE = 0x7FFF_FFFF_FFFF_FFFF  # one code for every NaN, outside every format's bit patterns
 _INTEGER_VIEW = {2: torch.int16, 4: torch.int32, 8: torch.int64}
 
 
@@ -62,24 +62,35 @@ class TorchErasureReport(ErasureReport):
 
 
 def canonical_code(t: torch.Tensor) -> torch.Tensor:
-    """Values as int64 bit patterns in which equal values have equal codes (``-0.0 -> +0.0``, one NaN code)."""
-    view = _INTEGER_VIEW[t.element_size()]
-    bits = (t + 0).view(view).to(torch.int64)  # -0 + 0 = +0 in round-to-nearest
-    if view is not torch.int64:
-        bits &= (1 << (8 * t.element_size())) - 1
-    return torch.where(torch.isnan(t), torch.full_like(bits, _NAN_CODE), bits)
+    """Values as integer bit patterns of their own width (int16 for bf16/fp16) in which equal values have equal
+    codes: ``-0.0 -> +0.0`` and every NaN -> the all-ones pattern (itself a NaN, so no number shares it)."""
+    bits = (t + 0).view(_INTEGER_VIEW[t.element_size()])  # -0 + 0 = +0 in round-to-nearest
+    return torch.where(torch.isnan(t), torch.full_like(bits, -1), bits)
+
+
+def pack_words(codes: torch.Tensor) -> torch.Tensor:
+    """Rows of codes reinterpreted as 64-bit words (four 16-bit codes a word), zero-padded to a whole word."""
+    width = codes.shape[-1] * codes.element_size()
+    if width % 8:
+        pad = (8 - width % 8) // codes.element_size()
+        codes = torch.cat((codes, codes.new_zeros(*codes.shape[:-1], pad)), dim=-1)
+    return codes.contiguous().view(torch.int64)
 
 
 def hash_multipliers(width: int, device: torch.device) -> torch.Tensor:
-    """Fixed odd 64-bit multipliers ``a_j`` (as int64, wrapping) for rows of ``width`` codes."""
+    """Fixed odd 64-bit multipliers ``a_j`` (as int64, wrapping) for rows of ``width`` words."""
     rng = np.random.default_rng(0x7045)
     a = rng.integers(0, 2**63, size=width, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
     return torch.from_numpy(a.view(np.int64)).to(device)
 
 
-def hash_codes(codes: torch.Tensor, multipliers: torch.Tensor) -> torch.Tensor:
-    """``sum_j a_j * codes_j mod 2^64`` per row (int64 arithmetic wraps), an int64 tensor."""
-    return (codes * multipliers).sum(dim=-1)
+def hash_codes(codes: torch.Tensor, multipliers: torch.Tensor | None = None) -> torch.Tensor:
+    """``sum_j a_j * w_j mod 2^64`` over the row's 64-bit words ``w_j`` (``pack_words``; int64 arithmetic
+    wraps), an int64 per row. Packing keeps the traffic at the codes' own width."""
+    words = pack_words(codes)
+    if multipliers is None or multipliers.numel() != words.shape[-1]:
+        multipliers = hash_multipliers(words.shape[-1], words.device)
+    return (words * multipliers).sum(dim=-1)
 
 
 def torch_erasure_scan(spec: RopeSpec, context: object, dtype: str = "bf16", pipeline: str = "hf", *,
@@ -102,8 +113,9 @@ def torch_erasure_scan(spec: RopeSpec, context: object, dtype: str = "bf16", pip
     block = chunk or (CUDA_CHUNK if dev.type == "cuda" else DEFAULT_CHUNK)
     query_host = default_query(spec, query_seed)
     query = torch.as_tensor(query_host, device=dev)
-    code_mult = hash_multipliers(2 * n, dev)
-    rotated_mult = hash_multipliers(spec.head_dim, dev)
+    code_mult = hash_multipliers(pack_words(torch.zeros(1, 2 * n, dtype=rope.store_dtype)).shape[-1], dev)
+    rotated_mult = hash_multipliers(pack_words(torch.zeros(1, spec.head_dim, dtype=rope.store_dtype)).shape[-1],
+                                    dev)
 
     hashes = torch.empty(L, dtype=torch.int64, device=dev)
     rotated_hashes = torch.empty(L, dtype=torch.int64, device=dev) if attention else None

@@ -253,7 +253,7 @@ def to_host(t: torch.Tensor) -> Array:
     return t.detach().to(device="cpu", dtype=torch.float64).numpy()
 
 
-def synchronize(device: torch.device) -> None:
+def synchronize(device: str | torch.device) -> None:
     """Wait for the device's queued kernels (timing)."""
-    if device.type == "cuda":
+    if torch.device(device).type == "cuda":
         torch.cuda.synchronize(device)

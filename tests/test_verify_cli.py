@@ -80,3 +80,26 @@ def test_bench_quick_prints_figures():
     proc = run_cli("bench", "rounding", "--quick")
     assert proc.returncode == 0, proc.stderr
     assert "round_to values/s" in proc.stdout and "bf16" in proc.stdout
+
+
+def test_erasure_torch_check_is_skipped_with_reason_without_torch():
+    # A fresh interpreter in which `import torch` fails: the check must say SKIPPED and why, never PASS,
+    # and the torch backend must give a one-line error, exit 2.
+    code = ("import sys; sys.modules['torch'] = None\n"
+            "from verify.checks import CheckOptions, run_check\n"
+            "r = run_check('erasure-torch', CheckOptions())\n"
+            "print(r.status.value, '|', r.headline)\n"
+            "from verify import main\n"
+            "raise SystemExit(main(['erasure', '--base', '1e4', '--head-dim', '8', '--context', '64',"
+            " '--backend', 'torch']))\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.stdout.startswith("SKIPPED | torch is not installed"), proc.stdout + proc.stderr
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "torch is not installed" in proc.stderr, proc.stderr
+
+
+def test_bench_torch_quick_prints_figures():
+    pytest.importorskip("torch")
+    proc = run_cli("bench", "erasure-torch", "--quick")
+    assert proc.returncode == 0, proc.stderr
+    assert "positions*pairs/s" in proc.stdout and "torch" in proc.stdout and "emulated" in proc.stdout
