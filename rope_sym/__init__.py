@@ -62,6 +62,7 @@ def __getattr__(name: str) -> Any:
         return getattr(importlib.import_module(_TORCH_API[name]), name)
     raise AttributeError(f"module 'rope_sym' has no attribute {name!r}")
 
+
 __all__ = [  # the torch names (_TORCH_API) stay out: a star import must work without torch
     "PIPELINES", "REGISTRY", "ErasureReport", "ModelRope", "RopeConfig", "attention_factor", "configs", "cos_sin",
     "effective_theta_min", "erasure", "erasure_scan", "from_hf_config", "get_model", "inv_freq", "long_context",

@@ -238,28 +238,38 @@ def stored_positions(positions: ArrayLike, dtype: str | FloatFormat, pipeline: s
     return np.asarray(round_to(np.asarray(positions, dtype=np.float64), formats.position), dtype=np.float64)
 
 
-def angles(spec: RopeSpec, positions: ArrayLike, dtype: str | FloatFormat, pipeline: str) -> Array:
-    """The phase table ``round(round(m, F_pos) * inv_freq_i, F_phase)``, shape ``(len(positions), n_pairs)``.
+def phase_table(positions: Array, inv: Array, phase: FloatFormat) -> Array:
+    """``round(m * inv_freq_i, F_phase)`` for stored positions ``m`` (one step of the pipeline, on any inputs).
 
-    The float64 product of two values of at most 24 bits is exact, so rounding it once is the format's multiply.
+    The float64 product of two values of at most 24 bits is exact, so rounding it once is the format's multiply
+    (in fp64 it is the correctly rounded product itself).
     """
-    formats = pipeline_formats(dtype, pipeline)
-    pos = stored_positions(positions, formats.dtype, formats.pipeline).reshape(-1)
     with np.errstate(invalid="ignore"):
-        product = np.multiply.outer(pos, inv_freq(spec, formats.dtype, formats.pipeline))
-    return np.asarray(round_to(product, formats.phase), dtype=np.float64)
+        product = np.multiply.outer(np.asarray(positions, dtype=np.float64).reshape(-1), inv)
+    return np.asarray(round_to(product, phase), dtype=np.float64)
+
+
+def phase_cos_sin(angles: Array, phase: FloatFormat) -> tuple[Array, Array, int]:
+    """``cos``/``sin`` of a phase table correctly rounded to ``F_phase``, and how many the oracle decided."""
+    c, decided_c = correctly_rounded(np.cos, oracle_cos, angles, phase)
+    s, decided_s = correctly_rounded(np.sin, oracle_sin, angles, phase)
+    return c, s, decided_c + decided_s
+
+
+def angles(spec: RopeSpec, positions: ArrayLike, dtype: str | FloatFormat, pipeline: str) -> Array:
+    """The phase table ``round(round(m, F_pos) * inv_freq_i, F_phase)``, shape ``(len(positions), n_pairs)``."""
+    formats = pipeline_formats(dtype, pipeline)
+    pos = stored_positions(positions, formats.dtype, formats.pipeline)
+    return phase_table(pos, inv_freq(spec, formats.dtype, formats.pipeline), formats.phase)
 
 
 def cos_sin_with_stats(spec: RopeSpec, positions: ArrayLike, dtype: str | FloatFormat,
                        pipeline: str) -> tuple[Array, Array, int]:
     """``cos_sin`` plus the number of cos/sin values the oracle had to decide (near-midpoint cases)."""
     formats = pipeline_formats(dtype, pipeline)
-    a = angles(spec, positions, formats.dtype, formats.pipeline)
-    c, decided_c = correctly_rounded(np.cos, oracle_cos, a, formats.phase)
-    s, decided_s = correctly_rounded(np.sin, oracle_sin, a, formats.phase)
-    c = np.asarray(round_to(c, formats.store), dtype=np.float64)
-    s = np.asarray(round_to(s, formats.store), dtype=np.float64)
-    return c, s, decided_c + decided_s
+    c, s, decided = phase_cos_sin(angles(spec, positions, formats.dtype, formats.pipeline), formats.phase)
+    store = formats.store
+    return np.asarray(round_to(c, store), dtype=np.float64), np.asarray(round_to(s, store), dtype=np.float64), decided
 
 
 def cos_sin(spec: RopeSpec, positions: ArrayLike, dtype: str | FloatFormat, pipeline: str) -> tuple[Array, Array]:

@@ -41,7 +41,14 @@ from rope_sym.formats.rounding import round_to
 from rope_sym.pipelines import check_dtype
 from rope_sym.spec import RopeSpec
 from rope_sym.spectrum import frequencies
-from rope_sym.torch_erasure import CUDA_CHUNK, canonical_code, hash_codes, torch_erasure_scan
+from rope_sym.torch_erasure import (
+    CUDA_CHUNK,
+    canonical_code,
+    hash_codes,
+    hash_multipliers,
+    pack_words,
+    torch_erasure_scan,
+)
 from rope_sym.torch_pipelines import (
     TorchRope,
     device_name,
@@ -112,15 +119,19 @@ def content_vectors(spec: RopeSpec, keep: NDArray[np.bool_], dtype: str,
     return np.asarray(round_to(q, fmt), dtype=np.float64), np.asarray(round_to(k, fmt), dtype=np.float64)
 
 
-def _scores(rope: TorchRope, q: torch.Tensor, k: torch.Tensor, index: torch.Tensor,
-            query_position: int, accumulate: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
-    """Scores of keys at ``index`` against the query, and the rotated keys."""
+def _rotated_query(rope: TorchRope, q: torch.Tensor, query_position: int, accumulate: torch.dtype) -> torch.Tensor:
+    """The query rotated at its position in the pipeline's dtype, then widened for the score."""
     cq, sq = rope.cos_sin(torch.tensor([query_position], device=rope.device))
-    q_rot = rope.rotate(q, cq, sq)[0].to(accumulate)
+    return rope.rotate(q, cq, sq)[0].to(accumulate)
+
+
+def _scores(rope: TorchRope, q_rot: torch.Tensor, k: torch.Tensor,
+            index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Scores of keys at ``index`` against the rotated query (in its dtype), and the rotated keys."""
     c, s = rope.cos_sin(index)
     k_rot = rope.rotate(k, c, s)
     # elementwise products (exact in fp32 for 16-bit inputs) and one row reduction: equal rows, equal sums
-    return (k_rot.to(accumulate) * q_rot).sum(dim=-1), k_rot
+    return (k_rot.to(q_rot.dtype) * q_rot).sum(dim=-1), k_rot
 
 
 def attention_collisions(spec: RopeSpec, context: object, dtype: str = "bf16", pipeline: str = "hf", *,
@@ -148,21 +159,23 @@ def attention_collisions(spec: RopeSpec, context: object, dtype: str = "bf16", p
     scores = torch.empty(L, dtype=torch.float32, device=dev)
     scores64 = torch.empty(L, dtype=torch.float64, device=dev)
     key_hash = torch.empty(L, dtype=torch.int64, device=dev)
+    q_rot, q_rot64 = _rotated_query(rope, q, qpos, torch.float32), _rotated_query(exact, q, qpos, torch.float64)
+    multipliers = hash_multipliers(pack_words(torch.zeros(1, spec.head_dim, dtype=rope.store_dtype)).shape[-1], dev)
     starts = range(0, L, block)
     for lo in (iterate(starts) if iterate is not None else starts):
         index = torch.arange(lo, min(lo + block, L), dtype=torch.int64, device=dev)
-        s, k_rot = _scores(rope, q, k, index, qpos, torch.float32)
+        s, k_rot = _scores(rope, q_rot, k, index)
         scores[lo:lo + index.numel()] = s
-        key_hash[lo:lo + index.numel()] = hash_codes(canonical_code(k_rot))
-        scores64[lo:lo + index.numel()] = _scores(exact, q, k, index, qpos, torch.float64)[0]
+        key_hash[lo:lo + index.numel()] = hash_codes(canonical_code(k_rot), multipliers)
+        scores64[lo:lo + index.numel()] = _scores(exact, q_rot64, k, index)[0]
 
     score_bits = (scores + 0).view(torch.int32).cpu().numpy()  # -0 + 0 = +0: equal scores, equal bits
     s64 = to_host(scores64)
     order = np.lexsort((s64, score_bits))  # by score, then by its fp64 score
     sb, s64_sorted = score_bits[order], s64[order]
     group_sizes = _run_lengths(sb)
-    colliding = int(np.sum(group_sizes * (group_sizes - 1) // 2))
-    same64 = _run_lengths_pairs(sb, s64_sorted)
+    colliding = _pairs(group_sizes)
+    same64 = _pairs(_run_lengths(sb, s64_sorted))
 
     identical = _identical_key_pairs(rope, k, order, sb, key_hash.cpu().numpy()[order])
     ex = _examples(order, sb, s64_sorted, scores.cpu().numpy(), examples)
@@ -171,26 +184,24 @@ def attention_collisions(spec: RopeSpec, context: object, dtype: str = "bf16", p
         channel=channel, content_pairs=int(keep.sum()), query_position=qpos, device=device_name(dev), keys=L,
         distinct_scores=int(group_sizes.size), colliding_pairs=colliding,
         keys_in_collisions=int(group_sizes[group_sizes > 1].sum()), identical_key_pairs=identical,
-        differ_in_fp64=colliding - same64, control_pairs=_pairs(np.sort(s64.astype(np.float32))), examples=ex)
+        differ_in_fp64=colliding - same64, control_pairs=_pairs(_run_lengths(np.sort(s64.astype(np.float32)))),
+        examples=ex)
 
 
-def _run_lengths(keys: NDArray[Any]) -> NDArray[np.int64]:
-    """Lengths of the runs of equal values in a sorted array."""
-    starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
-    return np.diff(np.append(starts, keys.size)).astype(np.int64)
+def _run_lengths(*keys: NDArray[Any]) -> NDArray[np.int64]:
+    """Lengths of the runs of rows equal in every key, for keys sorted together (``np.lexsort``)."""
+    first = keys[0]
+    change = np.zeros(first.size, dtype=bool)
+    change[0] = first.size > 0
+    for key in keys:
+        change[1:] |= key[1:] != key[:-1]
+    starts = np.flatnonzero(change)
+    return np.diff(np.append(starts, first.size)).astype(np.int64)
 
 
-def _pairs(sorted_values: NDArray[Any]) -> int:
-    """Pairs of equal values in a sorted array."""
-    sizes = _run_lengths(sorted_values)
-    return int(np.sum(sizes * (sizes - 1) // 2))
-
-
-def _run_lengths_pairs(first: NDArray[Any], second: NDArray[Any]) -> int:
-    """Pairs equal in both sorted keys (``second`` sorted within runs of ``first``)."""
-    starts = np.flatnonzero(np.concatenate([[True], (first[1:] != first[:-1]) | (second[1:] != second[:-1])]))
-    sizes = np.diff(np.append(starts, first.size))
-    return int(np.sum(sizes * (sizes - 1) // 2))
+def _pairs(run_lengths: NDArray[np.int64]) -> int:
+    """Pairs within runs: ``sum g (g - 1) / 2``."""
+    return int(np.sum(run_lengths * (run_lengths - 1) // 2))
 
 
 def _identical_key_pairs(rope: TorchRope, k: torch.Tensor, order: NDArray[np.int64], score_bits: NDArray[Any],
@@ -210,11 +221,10 @@ def _identical_key_pairs(rope: TorchRope, k: torch.Tensor, order: NDArray[np.int
         equal_to_rep[idx] = np.all(_rotated_keys(rope, k, members[idx]) == _rotated_keys(rope, k, rep[idx]), axis=1)
     bad_groups = np.unique(group[~equal_to_rep])  # a 64-bit hash collision: split these exactly
     good = ~np.isin(group, bad_groups)
-    sizes = np.bincount(group[good])
-    pairs = int(np.sum(sizes * (sizes - 1) // 2))
+    pairs = _pairs(np.bincount(group[good]))
     for g in bad_groups:
         _, counts = np.unique(_rotated_keys(rope, k, members[group == g]), axis=0, return_counts=True)
-        pairs += int(np.sum(counts * (counts - 1) // 2))
+        pairs += _pairs(counts)
     return pairs
 
 

@@ -31,21 +31,21 @@ from typing import Any
 import numpy as np
 
 from rope_sym.erasure import ERASED_FRACTION, ErasureReport, check_scan_context, default_query, erasure_scan
-from rope_sym.formats import FloatFormat, get_format, oracle_cos, oracle_sin
+from rope_sym.formats import FloatFormat, get_format
 from rope_sym.formats.rounding import round_to
 from rope_sym.pipelines import (
     DEFAULT_CHUNK,
     PipelineFormats,
-    correctly_rounded,
     inv_freq,
     model_inv_freq,
+    phase_cos_sin,
+    phase_table,
     rotate_with,
     stored_positions,
 )
 from rope_sym.spec import RopeSpec
 from rope_sym.torch_erasure import TorchErasureReport, torch_erasure_scan
 from rope_sym.torch_pipelines import (
-    Stages,
     TorchRope,
     device_name,
     to_host,
@@ -160,21 +160,8 @@ class _Tally:
             r.max_local_ulps = max(r.max_local_ulps, float(ulp_distance(got[bad], local[bad], self.fmt).max()))
 
 
-def _emulated_stages(spec: RopeSpec, positions: Array, fmts: PipelineFormats) -> Stages:
-    """The emulated pipeline's stages at ``positions`` (end-to-end reference)."""
-    pos = stored_positions(positions, fmts.dtype, fmts.pipeline)
-    inv = inv_freq(spec, fmts.dtype, fmts.pipeline)
-    with np.errstate(invalid="ignore"):
-        angles = np.asarray(round_to(np.multiply.outer(pos, inv), fmts.phase), dtype=np.float64)
-    return _from_angles(pos, angles, fmts)
-
-
-def _from_angles(pos: Array, angles: Array, fmts: PipelineFormats) -> Stages:
-    c_phase, _ = correctly_rounded(np.cos, oracle_cos, angles, fmts.phase)
-    s_phase, _ = correctly_rounded(np.sin, oracle_sin, angles, fmts.phase)
-    c = np.asarray(round_to(c_phase, fmts.store), dtype=np.float64)
-    s = np.asarray(round_to(s_phase, fmts.store), dtype=np.float64)
-    return Stages(pos, angles, c_phase, s_phase, c, s, None)
+def _stored(values: Array, fmts: PipelineFormats) -> Array:
+    return np.asarray(round_to(values, fmts.store), dtype=np.float64)
 
 
 def compare_stages(rope: TorchRope, x: Array, chunk: int = DEFAULT_CHUNK,
@@ -189,8 +176,8 @@ def compare_stages(rope: TorchRope, x: Array, chunk: int = DEFAULT_CHUNK,
         inv_fmt, fmts.position, fmts.phase, fmts.phase, fmts.store, fmts.store, fmts.store))}
     torch_inv = to_host(rope.inv_freq)
     chain = model_inv_freq(spec, "fp64" if fmts.pipeline == "fp64" else "fp32")
-    tallies["inv_freq"].add(torch_inv, inv_freq(spec, fmts.dtype, fmts.pipeline),
-                            np.asarray(round_to(chain, inv_fmt), dtype=np.float64))
+    emulated_inv = inv_freq(spec, fmts.dtype, fmts.pipeline)
+    tallies["inv_freq"].add(torch_inv, emulated_inv, np.asarray(round_to(chain, inv_fmt), dtype=np.float64))
     x_tensor = torch.as_tensor(np.asarray(x, dtype=np.float64))
     differing = np.zeros(L, dtype=bool)
     per_pair = np.zeros(spec.n_pairs, dtype=np.int64)
@@ -199,27 +186,28 @@ def compare_stages(rope: TorchRope, x: Array, chunk: int = DEFAULT_CHUNK,
     for lo in (iterate(starts) if iterate is not None else starts):
         positions = np.arange(lo, min(lo + chunk, L), dtype=np.float64)
         got = rope.stages(positions)
-        want = _emulated_stages(spec, positions, fmts)
-        with np.errstate(invalid="ignore"):
-            local_angles = np.asarray(round_to(np.multiply.outer(got.positions, torch_inv), fmts.phase))
-        local = _from_angles(got.positions, got.angles, fmts)
-        tallies["positions"].add(got.positions, want.positions, want.positions)
-        tallies["angles"].add(got.angles, want.angles, local_angles)
+        # the emulated pipeline end to end, and each step on torch's own inputs (local)
+        want_pos = stored_positions(positions, fmts.dtype, fmts.pipeline)
+        want_angles = phase_table(want_pos, emulated_inv, fmts.phase)
+        want_c_phase, want_s_phase, _ = phase_cos_sin(want_angles, fmts.phase)
+        want_c, want_s = _stored(want_c_phase, fmts), _stored(want_s_phase, fmts)
+        local_c_phase, local_s_phase, _ = phase_cos_sin(got.angles, fmts.phase)
+        tallies["positions"].add(got.positions, want_pos, want_pos)
+        tallies["angles"].add(got.angles, want_angles, phase_table(got.positions, torch_inv, fmts.phase))
         tallies["cos/sin (phase)"].add(np.stack([got.cos_phase, got.sin_phase]),
-                                       np.stack([want.cos_phase, want.sin_phase]),
-                                       np.stack([local.cos_phase, local.sin_phase]))
-        tallies["cos/sin (stored)"].add(
-            np.stack([got.cos, got.sin]), np.stack([want.cos, want.sin]),
-            np.asarray(round_to(np.stack([got.cos_phase, got.sin_phase]), fmts.store), dtype=np.float64))
+                                       np.stack([want_c_phase, want_s_phase]),
+                                       np.stack([local_c_phase, local_s_phase]))
+        tallies["cos/sin (stored)"].add(np.stack([got.cos, got.sin]), np.stack([want_c, want_s]),
+                                        _stored(np.stack([got.cos_phase, got.sin_phase]), fmts))
         c_t, s_t = (torch.as_tensor(v).to(device=rope.device, dtype=rope.store_dtype) for v in (got.cos, got.sin))
         for layout in ("half", "interleaved"):
             rotated = to_host(rope.rotate(x_tensor, c_t, s_t, layout))
-            emulated = rotate_with(x, want.cos, want.sin, fmts.store, layout)
+            emulated = rotate_with(x, want_c, want_s, fmts.store, layout)
             tallies[f"rotated ({layout})"].add(rotated, emulated, rotate_with(x, got.cos, got.sin, fmts.store,
                                                                                layout))
             if layout == "half":
                 rotated_rows += int(np.count_nonzero(_differs(rotated, emulated).any(axis=1)))
-        code_differs = _differs(got.cos, want.cos) | _differs(got.sin, want.sin)
+        code_differs = _differs(got.cos, want_c) | _differs(got.sin, want_s)
         differing[lo:lo + positions.size] = code_differs.any(axis=1)
         per_pair += code_differs.sum(axis=0)
     return [tallies[s].result for s in STAGES], differing, per_pair, rotated_rows

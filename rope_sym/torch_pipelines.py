@@ -113,7 +113,7 @@ class Stages:
     """Every intermediate of one block, on the host as float64 (values of each stage's format).
 
     ``positions`` ``(P,)`` in ``F_pos``; ``angles``, ``cos_phase``, ``sin_phase`` ``(P, n)`` in ``F_phase``;
-    ``cos``, ``sin`` ``(P, n)`` in ``F_store``; ``rotated`` ``(P, head_dim)`` in ``F_store`` (or ``None``).
+    ``cos``, ``sin`` ``(P, n)`` in ``F_store``.
     """
 
     positions: Array
@@ -122,7 +122,6 @@ class Stages:
     sin_phase: Array
     cos: Array
     sin: Array
-    rotated: Array | None
 
 
 class TorchRope:
@@ -191,7 +190,9 @@ class TorchRope:
 
     def cos_sin_phase(self, positions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``cos``/``sin`` of the phase table in ``F_phase``, before the cast to the activation dtype."""
-        a = self.angles(positions)
+        return self._cos_sin_of(self.angles(positions))
+
+    def _cos_sin_of(self, a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         with self._autocast():
             return a.cos(), a.sin()
 
@@ -237,15 +238,14 @@ class TorchRope:
         for lo in range(start, stop, chunk):
             yield torch.arange(lo, min(lo + chunk, stop), dtype=torch.int64, device=self.device)
 
-    def stages(self, positions: ArrayLike, x: ArrayLike | None = None, layout: str = "half") -> Stages:
+    def stages(self, positions: ArrayLike) -> Stages:
         """All intermediates at ``positions``, copied to the host as float64 (for comparison with emulation)."""
         pos = self.index(positions)
         a = self.angles(pos)
-        c_phase, s_phase = self.cos_sin_phase(pos)
+        c_phase, s_phase = self._cos_sin_of(a)
         c, s = c_phase.to(self.store_dtype), s_phase.to(self.store_dtype)
-        rotated = None if x is None else self.rotate(torch.as_tensor(np.asarray(x, dtype=np.float64)), c, s, layout)
         return Stages(to_host(self.stored_positions(pos)), to_host(a), to_host(c_phase), to_host(s_phase),
-                      to_host(c), to_host(s), None if rotated is None else to_host(rotated))
+                      to_host(c), to_host(s))
 
 
 def to_host(t: torch.Tensor) -> Array:

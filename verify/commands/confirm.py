@@ -9,10 +9,14 @@ its budget, 1 otherwise.
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from verify.commands import Command, command
 from verify.report import format_number, format_table, to_json
 from verify.setting_args import add_device_argument, add_setting_arguments, progress_for, spec_from_args
+
+if TYPE_CHECKING:  # torch is optional: the module itself is imported only when the command runs
+    from rope_sym.torch_confirm import Confirmation
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
@@ -21,11 +25,8 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the comparison as JSON")
 
 
-def render(c: object) -> str:
+def render(c: Confirmation) -> str:
     """The text report of a ``Confirmation``."""
-    from rope_sym.torch_confirm import Confirmation
-
-    assert isinstance(c, Confirmation)
     head = (f"torch vs emulation: base {format_number(c.base)}, head dim {c.head_dim}, context "
             f"{format_number(c.context)}, pipeline {c.pipeline}, dtype {c.dtype}, device {c.device}, torch "
             f"{c.torch_version}{', autocast' if c.autocast else ''}")
