@@ -14,7 +14,7 @@ MODULES: dict[str, str] = {
     "dc_stability": "derivations.dc_stability",
     "depth": "derivations.depth",
     "precision": "derivations.precision",
-    "zone": "derivations.zone_limit",
+    "zone": "derivations.zone",
     "retrofits": "derivations.retrofits",
 }
 

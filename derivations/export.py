@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from derivations import bounds as bd
+from rope_sym.bounds import closed_forms as bd
 from derivations.catalog import all_derivations
 from derivations.model import Derivation
 

@@ -12,8 +12,8 @@ import sympy as sp
 
 from derivations.model import Derivation, equality
 from derivations.symbols import m, n
-from rope_sym.rotation import interleaved_to_half_permutation, rotation_matrix_sym
-from rope_sym.spec import RopeSpec
+from rope_sym.spectrum.rotation import interleaved_to_half_permutation, rotation_matrix_sym
+from rope_sym.spectrum.spec import RopeSpec
 
 theta = sp.Symbol("theta", positive=True)
 

@@ -1,72 +1,42 @@
-"""The Goldilocks zone of a RoPE setting: every bound (paper and exact), whether it holds, the feasible interval of
-bases ``[max lower bound, precision wall)`` and the maximum context ``L_max`` at which that interval is non-empty.
+"""Derivation 6, the Goldilocks zone and the maximum context.
 
-``holds``, ``zone`` and ``max_context`` verdicts use the exact forms (``theta_min = base^(-(d-2)/d)``).
+The feasible bases form ``[max of the lower bounds, precision wall)``. The depth bound is the largest lower bound
+(``arccos(eps^(1/N)) <= arccos(eps) < pi/2 < 2 pi``), so with ``A = arccos(eps^(1/N))`` the zone is non-empty iff
+``(L/A)^k < eps_mach^(-k)``, i.e. ``L < L_max = A / eps_mach``. The exponent ``k = d/(d-2)`` cancels: paper and exact
+forms give the SAME ``L_max`` (the paper's large-d shortcut moves both ends of the zone by the same power).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from functools import lru_cache
 
-from derivations import bounds as b
-from rope_sym.spec import check_base, check_context
+import sympy as sp
 
-LOWER_BOUNDS: tuple[str, ...] = ("aliasing", "dc_stability", "depth")
-
-
-def zone_report(base: float, context: float, head_dim: int, depth: int = 1, eps: float = b.DEFAULT_EPS,
-                dtype: str = "fp32") -> dict[str, Any]:
-    """The zone calculator's JSON object (plain floats and bools).
-
-    ``eps_mach`` is the machine epsilon ``2^(1-p)`` of ``dtype`` (the precision of the phase computation).
-    The aliasing bound is strict (``base > bound``), DC stability and depth are ``base >= bound``, the precision
-    wall is strict (``base < wall``).
-
-    >>> r = zone_report(10000.0, 4096, 128)
-    >>> r["zone"]["inside"], round(r["bounds"]["dc_stability"]["exact"])
-    (True, 4460)
-    """
-    B, L = check_base(base), check_context(context)
-    d = b.check_rotary_dim(head_dim, "exact")
-    n, e = b.check_depth(depth), b.check_eps(eps)
-    eps_mach = b.eps_mach_of(dtype)
-    forms = {f: {
-        "aliasing": b.aliasing_base(L, d, form=f),
-        "dc_stability": b.dc_stability_base(L, d, e, form=f),
-        "depth": b.depth_base(L, d, e, n, form=f),
-        "precision": b.precision_wall_base(eps_mach, d, form=f),
-    } for f in ("paper", "exact")}
-    exact = forms["exact"]
-    holds = {
-        "aliasing": exact["aliasing"] < B,
-        "dc_stability": exact["dc_stability"] <= B,
-        "depth": exact["depth"] <= B,
-        "precision": exact["precision"] > B,
-    }
-    bounds_obj = {name: {"side": "upper" if name == "precision" else "lower", "paper": float(forms["paper"][name]),
-                         "exact": float(exact[name]), "holds": bool(holds[name])} for name in exact}
-    lower = max(exact[name] for name in LOWER_BOUNDS)
-    upper = exact["precision"]
-    return {
-        "input": {"base": B, "context": L, "head_dim": d, "depth": n, "eps": e, "dtype": str(dtype),
-                  "eps_mach": eps_mach},
-        "theta_min": {"paper": 1.0 / B, "exact": b.theta_min_of(B, d, "exact")},
-        "bounds": bounds_obj,
-        "zone": {"lower": float(lower), "upper": float(upper), "feasible": bool(lower < upper),
-                 "inside": bool(all(holds.values()))},
-        "max_context": {"paper": b.max_context(eps_mach, e, n, d, form="paper"),
-                        "exact": b.max_context(eps_mach, e, n, d, form="exact")},
-    }
+from derivations.model import Derivation, apply_monotone, sign
+from derivations.symbols import POSITIVE, SUBS, A, L, eps_mach, k, u
 
 
-def verdict(report: dict[str, Any]) -> str:
-    """One line summing up a :func:`zone_report`."""
-    zone, inp = report["zone"], report["input"]
-    failed = [name for name, v in report["bounds"].items() if not v["holds"]]
-    if not zone["feasible"]:
-        return (f"NO ZONE: context {inp['context']:.6g} exceeds L_max {report['max_context']['exact']:.4g} for "
-                f"{inp['dtype']}; no base works")
-    if zone["inside"]:
-        return f"INSIDE: base {inp['base']:.6g} lies in the zone [{zone['lower']:.4g}, {zone['upper']:.4g})"
-    return (f"OUTSIDE: base {inp['base']:.6g} violates {', '.join(failed)}; the zone is "
-            f"[{zone['lower']:.4g}, {zone['upper']:.4g})")
+@lru_cache(maxsize=1)
+def derivation() -> Derivation:
+    """L_max, checked step by step."""
+    lower, upper = (L / A) ** k, eps_mach ** (-k)
+    steps = (
+        apply_monotone(sp.StrictLessThan(lower, upper), sp.StrictLessThan(L / A, 1 / eps_mach), u ** (1 / k), u,
+                       POSITIVE, True, "zone non-empty: lower < upper; u -> u^((d-2)/d) is increasing for u > 0 "
+                       "(the exponent k cancels)", subs=SUBS),
+        apply_monotone(sp.StrictLessThan(L / A, 1 / eps_mach), sp.StrictLessThan(L, A / eps_mach), A * u, u,
+                       POSITIVE, True, "multiply by A = arccos(eps^(1/N)) > 0"),
+        apply_monotone(sp.StrictLessThan(L / A, 1 / eps_mach), sp.StrictLessThan(lower, upper), u ** k, u,
+                       POSITIVE, True, "conversely u -> u^(d/(d-2)) is increasing: the paper-form zone condition "
+                       "L/A < 1/eps_mach (k = 1) is equivalent to the exact one, so both give the same L_max",
+                       subs=SUBS),
+        sign(sp.pi / 2 - A.subs(A, sp.acos(sp.Rational(1, 2))), "example eps = 1/2, N = 1: the DC/depth phase budget "
+             "arccos(1/2) = pi/3 is below pi/2 (and 2 pi), so the aliasing bound never binds"),
+    )
+    return Derivation(
+        "zone", "Goldilocks zone and maximum context L_max",
+        ("lower bound = depth bound (L/A)^(d/(d-2)) with A = arccos(eps^(1/N)); upper = eps_mach^(-d/(d-2))",
+         "0 < eps < 1, N >= 1, d even and d > 2"),
+        steps, sp.StrictLessThan(L, A / eps_mach), sp.StrictLessThan(L, A / eps_mach),
+        (("exact/paper for L_max", sp.Integer(1)),),
+        ("worked check (paper, fp32 eps_mach = 2^-23, eps = 0.5, N = 32): L_max = 1.74e6 tokens",))

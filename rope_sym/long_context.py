@@ -37,9 +37,9 @@ from numpy.typing import ArrayLike, NDArray
 
 from rope_sym.errors import InvalidRopeSpec
 from rope_sym.formats import FloatFormat, round_to
-from rope_sym.rotation import Layout, _check_layout
-from rope_sym.spec import RopeSpec, check_context, check_head_dim
-from rope_sym.spectrum import frequencies
+from rope_sym.spectrum.rotation import COMPLEX_LAYOUT, Layout, check_layout, pair_dims
+from rope_sym.spectrum.spec import RopeSpec, check_context, check_head_dim
+from rope_sym.spectrum.theta import frequencies
 
 Array = NDArray[np.float64]
 
@@ -83,26 +83,20 @@ class ScoreSpectrum:
         return mean, variance
 
 
-def _pairs(x: Array, n_pairs: int, layout: Layout) -> tuple[Array, Array]:
-    if layout == "interleaved":
-        return x[0:2 * n_pairs:2], x[1:2 * n_pairs:2]
-    return x[:n_pairs], x[n_pairs:2 * n_pairs]
-
-
-def score_spectrum(q: ArrayLike, k: ArrayLike, theta: ArrayLike, layout: Layout = "interleaved") -> ScoreSpectrum:
+def score_spectrum(q: ArrayLike, k: ArrayLike, theta: ArrayLike, layout: Layout = COMPLEX_LAYOUT) -> ScoreSpectrum:
     """The ``(C_i, phi_i, c)`` of ``s(r) = <R(m) q, R(n) k>``, ``r = m - n`` (see the module docstring).
 
     >>> sp = score_spectrum([1.0, 0.0], [0.0, 1.0], [1.0])
     >>> float(sp.amplitude[0]), float(sp.phase[0])
     (1.0, -1.5707963267948966)
     """
-    layout = _check_layout(layout)
+    layout = check_layout(layout)
     qa, ka, th = np.asarray(q, dtype=np.float64), np.asarray(k, dtype=np.float64), np.asarray(theta, np.float64)
     n = th.size
     if qa.shape != ka.shape or qa.ndim != 1 or qa.size < 2 * n:
         raise InvalidRopeSpec(f"q and k must be vectors of the same length >= {2 * n}, got {qa.shape}, {ka.shape}")
-    q1, q2 = _pairs(qa, n, layout)
-    k1, k2 = _pairs(ka, n, layout)
+    first, second = pair_dims(layout, n)
+    q1, q2, k1, k2 = qa[first], qa[second], ka[first], ka[second]
     product = (q1 + 1j * q2) * np.conj(k1 + 1j * k2)
     constant = float(qa[2 * n:] @ ka[2 * n:])
     return ScoreSpectrum(th.copy(), np.abs(product), np.angle(product), constant)
@@ -205,7 +199,7 @@ def position_aliasing(spectrum: ScoreSpectrum, context: int, fmt: FloatFormat | 
 
 
 def token_aliasing(q: ArrayLike, keys: ArrayLike, position: float, theta: ArrayLike, fmt: FloatFormat | None = None,
-                   layout: Layout = "interleaved") -> int:
+                   layout: Layout = COMPLEX_LAYOUT) -> int:
     """Pairs of distinct keys (rows of ``keys``) with equal scores at relative distance ``position`` once rounded
     to ``fmt`` (``None``: float64). Duplicate keys are removed first so every pair counted is of distinct keys."""
     distinct = np.unique(np.asarray(keys, dtype=np.float64), axis=0)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rope_sym.configs import from_hf_config
+from rope_sym.models.hf_config import from_hf_config
 from rope_sym.errors import RopeSymError
 from rope_sym.scaling import InvalidRopeConfig
 

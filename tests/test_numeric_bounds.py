@@ -1,7 +1,7 @@
 """The mpmath soundness / tightness checker of the closed-form bounds.
 
 The checker is tested on reference closed forms written here (independent of ``derivations``), on deliberately
-wrong ones it must reject, and, when ``derivations.bounds`` exists, on the project's own closed forms.
+wrong ones it must reject, and, when ``rope_sym.bounds.closed_forms`` exists, on the project's own closed forms.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def test_check_skips_or_runs_honestly(monkeypatch):
 
 
 def test_project_closed_forms_when_available():
-    bounds = pytest.importorskip("derivations.bounds")
+    bounds = pytest.importorskip("rope_sym.bounds.closed_forms")
     for setting in SETTINGS[:2]:
         for bound in nb.BOUNDS:
             v = nb.judge(bounds, bound, setting, "exact", "exact")

@@ -23,8 +23,8 @@ from rope_sym.pipelines import (
     rotate,
     stored_positions,
 )
-from rope_sym.rotation import apply_rope, half_to_interleaved, interleaved_to_half
-from rope_sym.spectrum import frequencies
+from rope_sym.spectrum.rotation import apply_rope, half_to_interleaved, interleaved_to_half
+from rope_sym.spectrum.theta import frequencies
 
 DTYPES = ("fp16", "bf16", "fp32")
 

@@ -27,7 +27,7 @@ from rope_sym import (
 from rope_sym.formats import FP32, FP64, get_format
 from rope_sym.long_context import score_spectrum
 from rope_sym.pipelines import PIPELINES, inv_freq, pipeline_formats, rotate
-from rope_sym.spectrum import frequencies
+from rope_sym.spectrum.theta import frequencies
 
 LAYOUTS = st.sampled_from(["interleaved", "half"])
 

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rope_sym.configs import ModelRope, from_hf_config
-from rope_sym.models import REGISTRY, get_model
+from rope_sym.models.hf_config import ModelRope, from_hf_config
+from rope_sym.models.registry import REGISTRY, get_model
 from rope_sym.scaling import (
     InvalidRopeConfig,
     RopeConfig,

@@ -110,7 +110,7 @@ def test_symbolic_block_composes_and_is_relative():
 def test_symbolic_matrix_layouts_are_permutations_of_each_other():
     spec = RopeSpec(6, 100)
     m = sympy.Symbol("m")
-    ri, rh = rotation_matrix_sym(spec, m), rotation_matrix_sym(spec, m, layout="half")
+    ri, rh = rotation_matrix_sym(spec, m, layout="interleaved"), rotation_matrix_sym(spec, m, layout="half")
     x = sympy.Matrix(sympy.symbols("x0:6"))
     xi = ri * x
     xh = rh * sympy.Matrix(interleaved_to_half(np.array(list(x), dtype=object)))

@@ -18,31 +18,24 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from rope_sym import BF16, FP16, FP32, InvalidRopeSpec, RopeSpec, round_to  # noqa: E402
+from rope_sym import formats as emulated_formats  # noqa: E402
 from rope_sym import pipelines as emulated  # noqa: E402
 from rope_sym.erasure import erasure_scan  # noqa: E402
-from rope_sym.rotation import apply_rotation, half_to_interleaved, interleaved_to_half  # noqa: E402
-from rope_sym.torch_attention import attention_collisions, channel_pairs, content_vectors  # noqa: E402
-from rope_sym.torch_confirm import STAGES, compare_figures, confirm, ulp_distance  # noqa: E402
-from rope_sym.torch_erasure import (  # noqa: E402
-    TorchErasureReport,
-    canonical_code,
-    hash_codes,
-    pack_words,
-    torch_erasure_scan,
-)
-from rope_sym.torch_pipelines import (  # noqa: E402
-    TORCH_DTYPES,
-    TorchRope,
-    resolve_device,
-    rotate_every_two,
-    rotate_half,
-)
+from rope_sym.spectrum.rotation import apply_rotation, half_to_interleaved, interleaved_to_half  # noqa: E402
+from rope_sym.torch_backend.attention import attention_collisions, channel_pairs, content_vectors  # noqa: E402
+from rope_sym.torch_backend.confirm import STAGES, compare_figures, confirm, ulp_distance  # noqa: E402
+from rope_sym.erasure import canonical_codes, hash_rows  # noqa: E402
+from rope_sym.erasure.codes import pack_words  # noqa: E402
+from rope_sym.erasure.emulated import numpy_ops  # noqa: E402
+from rope_sym.torch_backend.erasure import torch_erasure_scan, torch_ops  # noqa: E402
+from rope_sym.torch_backend.pipelines import TorchRope, rotate_every_two, rotate_half  # noqa: E402
+from rope_sym.torch_backend.runtime import TORCH_DTYPES, resolve_device  # noqa: E402
 from verify.cli import main  # noqa: E402
 
 CPU = torch.device("cpu")
 CAPABILITY = torch.backends.cpu.get_cpu_capability()
 MEASURED_ON = "AVX2"  # the capability the hardware-dependent counts below were measured on
-TORCH_EXTRA_KEYS = {"backend", "device", "torch_version", "autocast", "scan_seconds"}
+OPS = torch_ops(CPU)
 FIGURES = ("distinct_positions", "first_collision", "erased_pairs", "wall_theta", "distinct_rotated",
            "first_rotated_collision", "distinct_stored_positions", "nonfinite_positions")
 
@@ -67,8 +60,8 @@ def test_core_import_does_not_load_torch_and_the_backend_loads_lazily():
         "assert 'torch' not in sys.modules, sorted(m for m in sys.modules if m.startswith('torch'))\n"
         "scan = rope_sym.torch_erasure_scan\n"
         "assert 'torch' in sys.modules\n"
-        "import rope_sym.torch_erasure as te\n"
-        "assert scan is te.torch_erasure_scan and rope_sym.TorchRope.__module__ == 'rope_sym.torch_pipelines'\n"
+        "import rope_sym.torch_backend.erasure as te\n"
+        "assert scan is te.torch_erasure_scan and rope_sym.TorchRope.__module__ == 'rope_sym.torch_backend.pipelines'\n"
         "try:\n"
         "    rope_sym.no_such_name\n"
         "except AttributeError as e:\n"
@@ -215,13 +208,12 @@ def test_torch_scan_equals_the_emulated_scan_on_cpu(dtype, pipeline):
     spec, L = RopeSpec(128, 5e5), 1 << 13
     t = torch_erasure_scan(spec, L, dtype, pipeline, device="cpu", probes=[L - 1])
     e = erasure_scan(spec, L, dtype, pipeline, probes=[L - 1])
-    assert isinstance(t, TorchErasureReport)
     assert figures(t) == figures(e)
     assert (t.erased_are_slowest, t.predicted_wall_theta, t.frequencies) == (
         e.erased_are_slowest, e.predicted_wall_theta, e.frequencies)
     assert (t.backend, t.torch_version, t.autocast, t.oracle_decided) == ("torch", torch.__version__, False, 0)
-    assert t.device.startswith("cpu") and t.scan_seconds >= 0
-    assert set(t.to_dict()) == set(e.to_dict()) | TORCH_EXTRA_KEYS
+    assert t.device.startswith("cpu") and t.scan_seconds >= 0 and e.backend == "emulated"
+    assert set(t.to_dict()) == set(e.to_dict())
     json.dumps(t.to_dict())
     if dtype == "bf16" and pipeline == "native":
         assert (t.first_collision, t.distinct_positions) == (257, 897)  # bf16 positions collapse from 257 on
@@ -241,7 +233,7 @@ def test_canonical_codes_and_packed_hashes_identify_equal_values(dtype):
         view, pattern = bits[t.element_size()]
         other_nan = torch.tensor([pattern], dtype=view).view(t.dtype)
     assert torch.isnan(other_nan).all()
-    codes = canonical_code(torch.cat((t, other_nan))).tolist()
+    codes = canonical_codes(torch.cat((t, other_nan)), OPS).tolist()
     assert codes[0] == codes[1] and codes[2] == codes[3] == codes[8]  # -0 is +0, every NaN one code
     assert len({codes[i] for i in (0, 2, 4, 5, 6, 7)}) == 6  # distinct values keep distinct codes
     # rows whose values are equal (up to -0/+0 and NaN payloads) hash equally, for every row width
@@ -254,21 +246,23 @@ def test_canonical_codes_and_packed_hashes_identify_equal_values(dtype):
         x[3, :] = -0.0
         x[4, :] = nan
         x[5, :] = other_nan.to(x.dtype) if x.element_size() == other_nan.element_size() else nan
-        c = canonical_code(x)
-        words = pack_words(c)
+        c = canonical_codes(x, OPS)
+        words = pack_words(c, OPS)
         assert words.dtype == torch.int64 and words.shape[-1] == -(-width * x.element_size() // 8)
-        h = hash_codes(c).tolist()
+        h = hash_rows(c, OPS).tolist()
         assert h[0] == h[1] and h[2] == h[3] and h[4] == h[5] and len({h[0], h[2], h[4]}) == 3
+        # the emulated backend codes the same values (held as float64) identically, so its hashes agree too
+        host = x.double().numpy()
+        emulated_codes = canonical_codes(host, numpy_ops(getattr(emulated_formats, dtype.upper())))
+        assert emulated_codes.tolist() == c.tolist()
+        assert hash_rows(emulated_codes, numpy_ops(getattr(emulated_formats, dtype.upper()))).tolist() == h
 
 
-def test_torch_scan_repairs_hash_collisions_exactly(monkeypatch):
-    import rope_sym.torch_erasure as torch_erasure
-
+def test_torch_scan_repairs_hash_collisions_exactly():
     spec, L = RopeSpec(32, 1e4), 3000
     settings = [("bf16", "hf"), ("bf16", "native")]
     strong = [torch_erasure_scan(spec, L, d, p, device="cpu", chunk=700, probes=[]) for d, p in settings]
-    monkeypatch.setattr(torch_erasure, "hash_codes", lambda codes, multipliers: codes.sum(-1) & 3)
-    weak = [torch_erasure_scan(spec, L, d, p, device="cpu", chunk=700, probes=[]) for d, p in settings]
+    weak = [torch_erasure_scan(spec, L, d, p, device="cpu", chunk=700, probes=[], hash_mask=3) for d, p in settings]
     for s, w in zip(strong, weak):
         assert s.hash_collisions == 0 and w.hash_collisions > 0
         assert figures(w) == figures(s)
@@ -412,7 +406,7 @@ def test_cli_erasure_torch_backend_json_in_a_fresh_process():
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["backend"] == "torch" and data["device"].startswith("cpu")
-    assert set(data) >= TORCH_EXTRA_KEYS
+    assert set(data) >= {"backend", "device", "torch_version", "autocast", "scan_seconds"}
     e = erasure_scan(RopeSpec(64, 5e5), 4096, "bf16", "hf")
     assert (data["distinct_positions"], data["erased_pairs"], data["distinct_rotated"]) == (
         e.distinct_positions, e.erased_pairs, e.distinct_rotated)

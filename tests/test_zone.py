@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from derivations import bounds as bd
-from derivations.zone import verdict, zone_report
+from rope_sym.bounds import closed_forms as bd
+from rope_sym.bounds.zone import verdict, zone_report
 from rope_sym.errors import InvalidRopeSpec, RopeSymError
 from verify import main
 
@@ -121,7 +121,7 @@ def test_bounds_beyond_float64_range_are_one_line_errors_not_crashes():
     import subprocess
     import sys
 
-    from derivations.bounds import aliasing_base
+    from rope_sym.bounds.closed_forms import aliasing_base
     from rope_sym.errors import InvalidRopeSpec
 
     with pytest.raises(InvalidRopeSpec, match="outside the float64 range"):

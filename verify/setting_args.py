@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Iterable
 
 from rope_sym.pipelines import DTYPES, PIPELINES
-from rope_sym.spec import RopeSpec, check_head_dim
+from rope_sym.spectrum.spec import RopeSpec, check_head_dim
 from verify.progress import progress
 
 

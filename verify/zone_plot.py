@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from derivations.bounds import (
+from rope_sym.bounds.closed_forms import (
     DEFAULT_EPS,
     aliasing_base,
     dc_stability_base,
@@ -20,8 +20,8 @@ from derivations.bounds import (
     eps_mach_of,
     precision_wall_base,
 )
-from rope_sym.models import MODELS, get_model
-from verify.model_zone import effective_spectrum
+from rope_sym.models.registry import MODELS, get_model
+from rope_sym.bounds.models import effective_spectrum
 
 _DTYPE_COLOURS = {"fp64": "#9ecae1", "fp32": "#a1d99b", "bf16": "#fdae6b", "fp16": "#fcbba1"}
 

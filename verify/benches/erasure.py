@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from rope_sym.erasure import erasure_scan
-from rope_sym.spec import RopeSpec
+from rope_sym.spectrum.spec import RopeSpec
 from verify.benches import BenchOptions, BenchResult, benchmark
 
 _CASES = [

@@ -18,7 +18,7 @@ import time
 from typing import Any
 
 from rope_sym.erasure import erasure_scan
-from rope_sym.spec import RopeSpec
+from rope_sym.spectrum.spec import RopeSpec
 from verify.benches import BenchOptions, BenchResult, benchmark
 
 SPEC = RopeSpec(128, 500000.0)
@@ -37,7 +37,7 @@ def bytes_per_position(spec: RopeSpec, dtype: str, pipeline: str, device: Any, b
     import torch
     from torch.utils._python_dispatch import TorchDispatchMode
 
-    from rope_sym.torch_erasure import torch_erasure_scan
+    from rope_sym.torch_backend.erasure import torch_erasure_scan
 
     class CountBytes(TorchDispatchMode):
         def __init__(self) -> None:
@@ -64,7 +64,7 @@ def copy_bandwidth(device: Any, size: int = 1 << 30) -> float:
     """Bytes read plus written per second by a device-to-device copy of ``size`` bytes (best of 5)."""
     import torch
 
-    from rope_sym.torch_pipelines import synchronize
+    from rope_sym.torch_backend import synchronize
 
     src = torch.empty(size, dtype=torch.uint8, device=device)
     dst = torch.empty_like(src)
@@ -79,8 +79,8 @@ def copy_bandwidth(device: Any, size: int = 1 << 30) -> float:
 
 
 def _torch_row(device: Any, context: int, dtype: str, pipeline: str, gpu: bool) -> dict[str, Any]:
-    from rope_sym.pipelines import DEFAULT_CHUNK
-    from rope_sym.torch_erasure import CUDA_CHUNK, torch_erasure_scan
+    from rope_sym.pipelines.emulated import DEFAULT_CHUNK
+    from rope_sym.torch_backend.erasure import CUDA_CHUNK, torch_erasure_scan
 
     torch_erasure_scan(SPEC, min(context, 1 << 16), dtype, pipeline, device=device, attention=False, probes=[])
     report = torch_erasure_scan(SPEC, context, dtype, pipeline, device=device, attention=False, probes=[])

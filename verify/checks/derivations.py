@@ -1,4 +1,4 @@
-"""One check per derivation: every SymPy step verifies, and the closed form of ``derivations.bounds`` agrees with an
+"""One check per derivation: every SymPy step verifies, and the closed form of ``rope_sym.bounds.closed_forms`` agrees with an
 independent 50-digit bisection of the defining condition (relative agreement 1e-12, the float closed form's
 accuracy with margin)."""
 
@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import mpmath
 
-from derivations import bounds as bd
+from rope_sym.bounds import closed_forms as bd
 from derivations.catalog import get
 from verify.checks import CheckOptions, Outcome, check
 
@@ -123,7 +123,7 @@ def zone(options: CheckOptions) -> Outcome:
 def relative_position(options: CheckOptions) -> Outcome:
     import numpy as np
 
-    from rope_sym.rotation import apply_rotation
+    from rope_sym.spectrum.rotation import apply_rotation
     dv = get("relative_position")
     rng = np.random.default_rng(0)
     worst = mpmath.mpf(0)

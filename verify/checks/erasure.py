@@ -17,7 +17,7 @@ import numpy as np
 from rope_sym.erasure import erasure_scan
 from rope_sym.formats import FP32, oracle_cos, oracle_mul, oracle_round, oracle_sin, round_to
 from rope_sym.pipelines import PIPELINES, cos_sin, inv_freq, near_midpoint, pipeline_formats, stored_positions
-from rope_sym.spec import RopeSpec
+from rope_sym.spectrum.spec import RopeSpec
 from verify.checks import CheckOptions, Outcome, check
 from verify.progress import progress
 

@@ -1,4 +1,4 @@
-"""Each closed-form bound of ``derivations.bounds`` against its defining condition, evaluated at >= 50 digits.
+"""Each closed-form bound of ``rope_sym.bounds.closed_forms`` against its defining condition, evaluated at >= 50 digits.
 
 The conditions, for the slowest frequency ``theta(b)`` (exact: ``b^(-(d-2)/d)``; paper: ``1/b``), context ``L``,
 coherence threshold ``eps``, depth ``N`` and machine epsilon ``eps_mach``, quantified over the positions
@@ -60,11 +60,11 @@ FULL_GRID: dict[str, list[float]] = {"context": [2**k for k in range(10, 25)], "
 
 
 def load_bounds() -> ModuleType | None:
-    """``derivations.bounds`` if it is importable, else None (the check then says SKIPPED)."""
+    """``rope_sym.bounds.closed_forms`` if it is importable, else None (the check then says SKIPPED)."""
     try:
-        return importlib.import_module("derivations.bounds")
+        return importlib.import_module("rope_sym.bounds.closed_forms")
     except ModuleNotFoundError as exc:
-        if exc.name in ("derivations", "derivations.bounds"):
+        if exc.name in ("derivations", "rope_sym.bounds.closed_forms"):
             return None
         raise  # a module that exists but is broken is a failure, not a skip
 
@@ -171,7 +171,7 @@ def direct_threshold(bound: str, s: Setting, form: str) -> mpmath.mpf:
 
 
 def closed_form(bounds: ModuleType, bound: str, s: Setting, form: str) -> tuple[mpmath.mpf, float]:
-    """The closed form of ``derivations.bounds`` for ``bound`` at setting ``s``, and the relative agreement to
+    """The closed form of ``rope_sym.bounds.closed_forms`` for ``bound`` at setting ``s``, and the relative agreement to
     expect from its type (a float carries 53 bits: 1e-14 allows a few ulp; anything else 1e-30). The verdict
     is soundness and tightness at ``1 +- DELTA``; the gap is a reported figure (a float evaluation of
     ``acos(eps^(1/N))`` near 1 is ill-conditioned and loses a few more digits, e.g. 2.6e-14 at eps 0.9, N 96)."""
@@ -241,7 +241,7 @@ def _relevant(bound: str, s: Setting, seen: set[tuple[Any, ...]]) -> bool:
 def numeric_bounds(options: CheckOptions) -> Outcome:
     bounds = load_bounds()
     if bounds is None:
-        return Outcome.skipped("derivations.bounds is not available, so there are no closed forms to check")
+        return Outcome.skipped("rope_sym.bounds.closed_forms is not available, so there are no closed forms to check")
     seen: set[tuple[Any, ...]] = set()
     jobs = [(b, s) for s in _grid(options.full) for b in BOUNDS if _relevant(b, s, seen)]
     worst: dict[str, dict[str, float]] = {b: {"exact": 0.0, "paper": 0.0, "paper_vs_exact_condition": 0.0}

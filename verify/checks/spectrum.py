@@ -7,7 +7,7 @@ import math
 import mpmath
 
 from rope_sym import RopeSpec, frequencies, frequencies_exact, frequencies_mp, theta_min, theta_min_exact
-from rope_sym.spectrum import frequencies_numpy
+from rope_sym.spectrum.theta import frequencies_numpy
 from verify.checks import CheckOptions, Outcome, check
 
 _SETTINGS = [(128, 10000.0), (128, 500000.0), (64, 10000.0), (64, 1e6), (256, 1e7), (96, 10000.0), (8, 2.5)]

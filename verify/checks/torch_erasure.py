@@ -1,7 +1,7 @@
 """``erasure-torch``: real torch code erases positions where the emulation says it does.
 
-For each setting the torch pipeline (``rope_sym.torch_pipelines``, on ``cuda`` when available, else ``cpu``) is
-compared with the exact emulation value by value and stage by stage (``rope_sym.torch_confirm``). The check
+For each setting the torch pipeline (``rope_sym.torch_backend.pipelines``, on ``cuda`` when available, else ``cpu``) is
+compared with the exact emulation value by value and stage by stage (``rope_sym.torch_backend.confirm``). The check
 passes when
 
 - every erasure figure (distinct positions, erased pairs, wall frequency, ...) agrees exactly or within the
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rope_sym.spec import RopeSpec
+from rope_sym.spectrum.spec import RopeSpec
 from verify.checks import CheckOptions, Outcome, check
 from verify.progress import progress
 
@@ -50,10 +50,7 @@ def erasure_torch(options: CheckOptions) -> Outcome:
         import torch
     except ImportError:
         return Outcome.skipped("torch is not installed (install the 'torch' extra)")
-    from rope_sym.torch_attention import attention_collisions
-    from rope_sym.torch_confirm import confirm
-    from rope_sym.torch_erasure import torch_erasure_scan
-    from rope_sym.torch_pipelines import device_name, resolve_device
+    from rope_sym.torch_backend import attention_collisions, confirm, device_name, resolve_device, torch_erasure_scan
 
     device = resolve_device(None)
     context = 1 << 20 if options.full else 1 << 14

@@ -1,7 +1,7 @@
 """``python -m verify attention --base B --head-dim D [--context 2^20] [--channel erased] [--device auto]``.
 
 Places one query and one key content at every position and counts keys at distinct positions whose fp32
-attention scores are bitwise equal (``rope_sym.torch_attention``): how many, how many because the rotated keys
+attention scores are bitwise equal (``rope_sym.torch_backend.attention``): how many, how many because the rotated keys
 themselves are identical, how many fp32 score resolution alone would give (control), and how many of the
 colliding pairs differ when the pipeline runs in float64.
 """
@@ -25,7 +25,7 @@ def _configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from rope_sym.torch_attention import attention_collisions  # torch is optional: imported only here
+    from rope_sym.torch_backend.attention import attention_collisions  # torch is optional: imported only here
 
     r = attention_collisions(spec_from_args(args), args.context, args.dtype, args.pipeline, channel=args.channel,
                              query_position=args.query_position, device=args.device, iterate=progress_for(args))

@@ -1,7 +1,7 @@
 """``python -m verify confirm --base B --head-dim D --context L [--dtype bf16] [--pipeline hf] [--device auto]``.
 
 Runs the pipeline in torch and in exact emulation over positions ``0 .. L-1`` and prints
-``rope_sym.torch_confirm``'s comparison: mismatches per stage (end to end and local, with their cause), then the
+``rope_sym.torch_backend.confirm``'s comparison: mismatches per stage (end to end and local, with their cause), then the
 erasure figures of both backends against the mismatch budget. Exit status 0 when every figure agrees within
 its budget, 1 otherwise.
 """
@@ -16,7 +16,7 @@ from verify.report import format_number, format_table, to_json
 from verify.setting_args import add_device_argument, add_setting_arguments, progress_for, spec_from_args
 
 if TYPE_CHECKING:  # torch is optional: the module itself is imported only when the command runs
-    from rope_sym.torch_confirm import Confirmation
+    from rope_sym.torch_backend.confirm import Confirmation
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
@@ -45,7 +45,7 @@ def render(c: Confirmation) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from rope_sym.torch_confirm import confirm  # torch is optional: imported only here
+    from rope_sym.torch_backend.confirm import confirm  # torch is optional: imported only here
 
     result = confirm(spec_from_args(args), args.context, args.dtype, args.pipeline, device=args.device,
                      autocast=args.autocast, iterate=progress_for(args))

@@ -3,7 +3,7 @@
 Scans positions ``0 .. L-1`` of a RoPE pipeline and prints the exact erasure figures of ``rope_sym.erasure``:
 distinct position codes, the first collision, per-pair adjacent erasure, erased pairs and the measured precision
 wall against the predicted ``eps_mach``. ``--backend emulated`` (default) computes the codes by exact emulation;
-``--backend torch`` computes them with torch on ``--device`` (``rope_sym.torch_erasure``) and adds ``backend``
+``--backend torch`` computes them with torch on ``--device`` (``rope_sym.torch_backend.erasure``) and adds ``backend``
 and ``device`` to the JSON.
 """
 
@@ -85,7 +85,7 @@ def _run(args: argparse.Namespace) -> int:
     spec = spec_from_args(args)
     iterate = progress_for(args)
     if args.backend == "torch":
-        from rope_sym.torch_erasure import torch_erasure_scan  # torch is optional: imported only here
+        from rope_sym.torch_backend.erasure import torch_erasure_scan  # torch is optional: imported only here
 
         report: ErasureReport = torch_erasure_scan(
             spec, args.context, args.dtype, args.pipeline, device=args.device, autocast=args.autocast,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from derivations.bounds import DEFAULT_EPS
+from rope_sym.bounds.closed_forms import DEFAULT_EPS
 from verify.commands import Command, command
-from verify.model_zone import BOUND_ORDER, model_report, resolve_model
+from rope_sym.bounds import BOUND_NAMES, model_report, resolve_model
 from verify.report import format_number, format_table, to_json
 
 
@@ -32,7 +32,7 @@ def _run(args: argparse.Namespace) -> int:
           f"{format_number(report['effective_theta_min'])}), attention factor "
           f"{format_number(report['attention_factor'])}")
     rows = []
-    for name in BOUND_ORDER:
+    for name in BOUND_NAMES:
         bound = report["bounds"].get(name)
         if bound is not None:
             rows.append([name, bound["side"], bound["paper"], bound["exact"], f"{bound['margin_decades']:+.2f}",

@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 import warnings
 
-from derivations.bounds import DEFAULT_EPS
+from rope_sym.bounds.closed_forms import DEFAULT_EPS
 from verify.commands import Command, command
-from verify.model_zone import BOUND_ORDER, case_study
+from rope_sym.bounds import BOUNDS, case_study
 from verify.report import format_number, format_table, to_json
 
-_SHORT = {"aliasing": "alias", "dc_stability": "dc", "depth": "depth", "precision": "wall"}
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
@@ -23,10 +22,10 @@ def _configure(parser: argparse.ArgumentParser) -> None:
 def case_study_table(reports: list[dict]) -> str:
     """The table: base, effective theta_min, context, depth, each bound's margin (decades), verdict."""
     headers = ["model", "rope", "base", "eff. base", "eff. theta_min", "context", "N",
-               *[f"{_SHORT[b]} margin" for b in BOUND_ORDER], "verdict", "first violated"]
+               *[f"{b.label} margin" for b in BOUNDS], "verdict", "first violated"]
     rows = []
     for r in reports:
-        margins = [f"{r['bounds'][b]['margin_decades']:+.2f}" if b in r["bounds"] else "-" for b in BOUND_ORDER]
+        margins = [f"{r['bounds'][b.name]['margin_decades']:+.2f}" if b.name in r["bounds"] else "-" for b in BOUNDS]
         rows.append([r["model"], r["rope_type"], format_number(r["nominal_base"]), format_number(r["effective_base"]),
                      format_number(r["effective_theta_min"]), int(r["context"]), r["depth"], *margins,
                      r["verdict"], r["first_violated"] or "-"])

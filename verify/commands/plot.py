@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from derivations.bounds import DEFAULT_EPS
+from rope_sym.bounds.closed_forms import DEFAULT_EPS
 from rope_sym.formats import get_format
 from verify.commands import Command, UsageError, command
 

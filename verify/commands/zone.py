@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import argparse
 
-from derivations.bounds import DEFAULT_EPS
-from derivations.zone import verdict, zone_report
+from rope_sym.bounds.closed_forms import DEFAULT_EPS
+from rope_sym.bounds.zone import verdict, zone_report
 from verify.commands import Command, command
 from verify.report import format_table, to_json
 

@@ -9,28 +9,36 @@ paper shortcut ``theta_min ~ 1/base`` overstates that wavelength by the factor `
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import mpmath
 import numpy as np
-import sympy
 from numpy.typing import NDArray
 
-from rope_sym.spec import RopeSpec
+from rope_sym.spectrum.spec import RopeSpec, check_positive_integer
+
+if TYPE_CHECKING:  # SymPy loads only when an exact form is asked for
+    import sympy
 
 
 def exact_base(spec: RopeSpec) -> sympy.Rational:
     """The base as an exact rational (``10000.0 -> 10000``; a non-integer float gives its exact binary value)."""
+    import sympy
+
     return sympy.Rational(spec.base)
 
 
 def frequencies_exact(spec: RopeSpec) -> list[sympy.Expr]:
     """``[base^(-2i/d) for i in 0 .. d/2-1]`` as exact SymPy numbers."""
+    import sympy
+
     b, d = exact_base(spec), spec.rotary_dim
     return [b ** sympy.Rational(-2 * i, d) for i in range(spec.n_pairs)]
 
 
 def frequencies_mp(spec: RopeSpec, dps: int = 50) -> list[mpmath.mpf]:
-    """``theta_i`` as mpmath numbers computed with ``dps`` significant decimal digits."""
+    """``theta_i`` as mpmath numbers computed with ``dps`` significant decimal digits (an integer >= 1)."""
+    dps = check_positive_integer(dps, "dps")
     with mpmath.workdps(dps):
         b, d = mpmath.mpf(spec.base), spec.rotary_dim
         return [+(b ** (mpmath.mpf(-2 * i) / d)) for i in range(spec.n_pairs)]
@@ -64,6 +72,8 @@ def wavelengths(spec: RopeSpec) -> NDArray[np.float64]:
 
 def wavelengths_exact(spec: RopeSpec) -> list[sympy.Expr]:
     """``2*pi*base^(2i/d)`` exactly."""
+    import sympy
+
     return [2 * sympy.pi / t for t in frequencies_exact(spec)]
 
 
@@ -74,6 +84,8 @@ def theta_max(spec: RopeSpec) -> float:
 
 def theta_min_exact(spec: RopeSpec) -> sympy.Expr:
     """The slowest frequency ``base^(-(d-2)/d)`` exactly."""
+    import sympy
+
     return exact_base(spec) ** sympy.Rational(-(spec.rotary_dim - 2), spec.rotary_dim)
 
 

@@ -1,8 +1,8 @@
 """A registry of real models' RoPE settings, as Hugging Face config fragments with their sources.
 
-Each entry holds the keys of the model's ``config.json`` that RoPE reads (read by ``rope_sym.configs``), the
-source the values were taken from, and a note on anything secondary or unconfirmed. Values come from
-``shared/reference/scaling-and-models.md`` (citations ``owner/name:path@commit``).
+Each entry holds the keys of the model's ``config.json`` that RoPE reads (read by ``rope_sym.models.hf_config``),
+the source the values were taken from (a public file, cited as ``owner/name:path@commit``), and a note on anything
+secondary or unconfirmed.
 
 >>> len(MODELS) >= 20
 True
@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from rope_sym.configs import ModelRope, from_hf_config
+from rope_sym.models.hf_config import ModelRope, from_hf_config
 from rope_sym.errors import RopeSymError
 
 

@@ -1,7 +1,7 @@
 """Zone reports for real models, on the effective (scaled) spectrum: shared by ``verify model``, ``models``, ``plot``.
 
 Convention: a scaled model is judged as the unscaled RoPE whose exact slowest frequency equals the model's
-effective one, ``base_eff = theta_min_eff^(-d/(d-2))`` (``derivations.bounds.effective_base``, ``d`` the rotary
+effective one, ``base_eff = theta_min_eff^(-d/(d-2))`` (``rope_sym.bounds.closed_forms.effective_base``, ``d`` the rotary
 dim), at the model's own context (``max_position_embeddings``) and depth (``num_hidden_layers``) unless given.
 ``theta_min_eff`` is the slowest non-zero effective frequency at that context (longrope's long factors, dynamic
 NTK's grown base). Every bound depends on the spectrum only through ``theta_min``, so this is exact for them.
@@ -14,14 +14,15 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from derivations.bounds import DEFAULT_EPS, effective_base
-from rope_sym.configs import ModelRope, from_hf_config
-from rope_sym.models import MODELS, find_entry, get_model
+from rope_sym.bounds.closed_forms import DEFAULT_EPS, effective_base
+from rope_sym.bounds.table import BOUND_NAMES
+from rope_sym.bounds.zone import zone_report
+from rope_sym.errors import RopeSymError
+from rope_sym.models.hf_config import ModelRope, from_hf_config
+from rope_sym.models.registry import MODELS, find_entry, get_model
 from rope_sym.scaling import attention_factor, effective_theta_min, inv_freq
-from rope_sym.spec import RopeSpec, check_context
-from rope_sym.spectrum import theta_min
-
-BOUND_ORDER = ("aliasing", "dc_stability", "depth", "precision")
+from rope_sym.spectrum.spec import RopeSpec, check_context
+from rope_sym.spectrum.theta import theta_min
 
 
 def resolve_model(name_or_path: str) -> ModelRope:
@@ -34,10 +35,6 @@ def resolve_model(name_or_path: str) -> ModelRope:
     raise AssertionError("unreachable")
 
 
-def nominal_base(model: ModelRope) -> float:
-    return model.rope.base
-
-
 def effective_spectrum(model: ModelRope, context: float) -> tuple[float, float, float]:
     """``(nominal theta_min, effective theta_min, effective base)`` at ``context`` tokens."""
     rope = model.rope
@@ -48,13 +45,12 @@ def effective_spectrum(model: ModelRope, context: float) -> tuple[float, float, 
 
 def model_report(model: ModelRope, context: float | None = None, dtype: str = "fp32", depth: int | None = None,
                  eps: float = DEFAULT_EPS) -> dict[str, Any]:
-    """issue 4's zone report for the effective spectrum, plus ``model``, ``rope_type``, ``inv_freq``,
+    """The zone report (``zone_report``) for the effective spectrum, plus ``model``, ``rope_type``, ``inv_freq``,
     ``attention_factor``, ``nominal_base``, ``effective_base``, per-bound ``margin_decades`` and ``verdict``."""
-    from derivations.zone import zone_report  # issue 4's calculator
-
     if context is None:
         if model.context is None:
-            raise ValueError(f"{model.name}: config has no 'max_position_embeddings'; give --context")
+            raise RopeSymError(f"{model.name}: config has no 'max_position_embeddings'; give the context "
+                               "(--context)")
         context = model.context
     context = check_context(context)
     if depth is None:
@@ -67,7 +63,7 @@ def model_report(model: ModelRope, context: float | None = None, dtype: str = "f
     report = zone_report(base_eff, context, rope.rotary_dim, depth=depth, eps=eps, dtype=dtype)
     margins: dict[str, float] = {}
     violated = None
-    for name in BOUND_ORDER:
+    for name in BOUND_NAMES:
         bound = report["bounds"].get(name)
         if bound is None:
             continue

@@ -39,7 +39,6 @@ a torch kernel in the activation dtype. ``autocast=True`` runs everything under
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -47,53 +46,16 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from rope_sym.errors import InvalidRopeSpec, RopeSymError
-from rope_sym.pipelines import check_pipeline, pipeline_formats
-from rope_sym.rotation import LAYOUTS
-from rope_sym.spec import RopeSpec
-
-try:
-    import torch
-except ImportError as error:  # pragma: no cover - exercised only without torch
-    raise RopeSymError("torch is not installed: install the 'torch' extra (pip install 'rope-sym[torch]')") from error
+from rope_sym.errors import InvalidRopeSpec
+from rope_sym.pipelines import inv_freq as emulated_inv_freq
+from rope_sym.pipelines import pipeline_formats
+from rope_sym.spectrum.rotation import DEFAULT_LAYOUT, Layout, check_layout
+from rope_sym.spectrum.spec import RopeSpec
+from rope_sym.torch_backend.runtime import TORCH_DTYPES, resolve_device, to_host, torch
 
 Array = NDArray[np.float64]
 
-TORCH_DTYPES: dict[str, torch.dtype] = {
-    "fp16": torch.float16, "bf16": torch.bfloat16, "fp32": torch.float32, "fp64": torch.float64,
-}
-"""torch dtype of each activation format name."""
-
 _AUTOCAST_DTYPES = ("fp16", "bf16")
-
-
-def resolve_device(device: str | torch.device | None = None) -> torch.device:
-    """``device`` as a ``torch.device``; ``None`` or ``"auto"`` is ``cuda`` when available, else ``cpu``.
-
-    A device torch cannot use here is an ``InvalidRopeSpec`` naming it.
-    """
-    if device is None or device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise InvalidRopeSpec(f"unknown torch device {device!r} (use cpu, cuda, cuda:N or auto)") from None
-    if dev.type == "cuda":
-        if not torch.cuda.is_available():
-            raise InvalidRopeSpec(f"device {device!r} is not available: torch.cuda.is_available() is False")
-        if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise InvalidRopeSpec(f"device {device!r} is not available: {torch.cuda.device_count()} cuda devices")
-    elif dev.type != "cpu":
-        raise InvalidRopeSpec(f"device {device!r} is not supported (use cpu, cuda, cuda:N or auto)")
-    return dev
-
-
-def device_name(device: torch.device) -> str:
-    """A readable device name: ``cpu (AVX2)`` or ``cuda:0 (NVIDIA H100 80GB HBM3)``."""
-    if device.type == "cuda":
-        index = device.index if device.index is not None else torch.cuda.current_device()
-        return f"cuda:{index} ({torch.cuda.get_device_name(index)})"
-    return f"cpu ({torch.backends.cpu.get_cpu_capability()})"
 
 
 def rotate_half(x: torch.Tensor) -> torch.Tensor:
@@ -135,7 +97,8 @@ class TorchRope:
 
     def __init__(self, spec: RopeSpec, dtype: str, pipeline: str, context: int, *,
                  device: str | torch.device | None = None, autocast: bool = False, margin: int = 0) -> None:
-        self.formats = pipeline_formats(dtype, check_pipeline(pipeline))
+        self.formats = pipeline_formats(dtype, pipeline)
+        emulated_inv_freq(spec, self.formats.dtype, self.formats.pipeline)  # refuses a base beyond F_inv's range
         self.spec = spec
         self.pipeline = self.formats.pipeline
         self.device = resolve_device(device)
@@ -150,12 +113,11 @@ class TorchRope:
     def inv_freq(self) -> torch.Tensor:
         """The ``inv_freq`` buffer as the pipeline holds it (fp32; ``dtype`` after ``model.to``; float64)."""
         d = self.spec.rotary_dim
-        exponent_dtype = torch.float64 if self.pipeline == "fp64" else torch.float32
+        held = TORCH_DTYPES[self.formats.inv_freq.name]  # F_inv of the pipeline table
+        exponent_dtype = torch.float64 if held == torch.float64 else torch.float32
         exponents = torch.arange(0, d, 2, dtype=torch.int64, device=self.device).to(exponent_dtype) / d
         buffer = 1.0 / (self.spec.base ** exponents)
-        if self.pipeline in ("native", "invfreq-cast"):
-            buffer = buffer.to(TORCH_DTYPES[self.formats.dtype.name])  # model.to(dtype) casts buffers
-        return buffer
+        return buffer.to(held)  # model.to(dtype) casts the fp32 buffer where F_inv is the dtype
 
     @cached_property
     def _native_positions(self) -> torch.Tensor:
@@ -170,11 +132,10 @@ class TorchRope:
     def stored_positions(self, positions: torch.Tensor) -> torch.Tensor:
         """Positions (int64 indices) as the pipeline holds them, in ``F_pos``."""
         positions = positions.to(self.device)
-        if self.pipeline == "native":
-            return self._native_positions[positions]
-        if self.pipeline == "fp64":
-            return positions.to(torch.float64)
-        return positions.float()
+        held = TORCH_DTYPES[self.formats.position.name]  # F_pos of the pipeline table
+        if held in (torch.float32, torch.float64):
+            return positions.to(held)  # exact: positions are below 2^24 in fp32 (``.float()`` in model code)
+        return self._native_positions[positions]
 
     def angles(self, positions: torch.Tensor) -> torch.Tensor:
         """The phase table ``(P, n)`` in ``F_phase``, computed as the model code does."""
@@ -201,14 +162,14 @@ class TorchRope:
         c, s = self.cos_sin_phase(positions)
         return c.to(self.store_dtype), s.to(self.store_dtype)
 
-    def rotate(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, layout: str = "half") -> torch.Tensor:
+    def rotate(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor,
+               layout: Layout = DEFAULT_LAYOUT) -> torch.Tensor:
         """``x`` ``(..., P, head_dim)`` or ``(head_dim,)`` rotated by stored ``cos``/``sin`` ``(P, n)``, eagerly.
 
         ``half``: ``x * cat(c, c) + rotate_half(x) * cat(s, s)``; ``interleaved``: ``x * c.repeat_interleave(2)
         + rotate_every_two(x) * s.repeat_interleave(2)``. Dims past the rotary dims pass through.
         """
-        if layout not in LAYOUTS:
-            raise InvalidRopeSpec(f"unknown layout {layout!r} (known: {', '.join(LAYOUTS)})")
+        layout = check_layout(layout)
         x = x.to(device=self.device, dtype=self.store_dtype)
         r = self.spec.rotary_dim
         x_rot, x_pass = x[..., :r], x[..., r:]
@@ -232,12 +193,6 @@ class TorchRope:
             raise InvalidRopeSpec(f"positions must lie in 0 .. {self.context + self.margin - 1}")
         return pos
 
-    def blocks(self, chunk: int, start: int = 0, stop: int | None = None) -> Iterator[torch.Tensor]:
-        """Index blocks ``start .. stop-1`` (default: the context), ``chunk`` positions each."""
-        stop = self.context if stop is None else stop
-        for lo in range(start, stop, chunk):
-            yield torch.arange(lo, min(lo + chunk, stop), dtype=torch.int64, device=self.device)
-
     def stages(self, positions: ArrayLike) -> Stages:
         """All intermediates at ``positions``, copied to the host as float64 (for comparison with emulation)."""
         pos = self.index(positions)
@@ -246,14 +201,3 @@ class TorchRope:
         c, s = c_phase.to(self.store_dtype), s_phase.to(self.store_dtype)
         return Stages(to_host(self.stored_positions(pos)), to_host(a), to_host(c_phase), to_host(s_phase),
                       to_host(c), to_host(s))
-
-
-def to_host(t: torch.Tensor) -> Array:
-    """A tensor as a float64 numpy array (every format here converts exactly)."""
-    return t.detach().to(device="cpu", dtype=torch.float64).numpy()
-
-
-def synchronize(device: str | torch.device) -> None:
-    """Wait for the device's queued kernels (timing)."""
-    if torch.device(device).type == "cuda":
-        torch.cuda.synchronize(device)

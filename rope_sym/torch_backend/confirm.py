@@ -13,7 +13,7 @@ product not correctly rounded, e.g. a TF32 matmul), ``cos/sin (phase)`` (torch's
 rounded: CPU SLEEF and CUDA libdevice are accurate to about 1-2 ulp), ``cos/sin (stored)`` (a cast that is not
 round-to-nearest-even) and ``rotated`` (eager arithmetic not correctly rounded).
 
-Then both backends scan the same positions for erasure (``erasure_scan`` and ``torch_erasure_scan``) and their
+Then both backends scan the same positions for erasure (``erasure_scan`` with each backend) and their
 figures are compared against a **mismatch budget** derived from the mismatched codes: with ``D`` the positions
 whose stored code differs and ``D_i`` those differing in pair ``i``, changing one position's code changes the
 number of distinct codes by at most one, so ``|distinct_torch - distinct_emulated| <= |D|``; each differing value
@@ -34,7 +34,6 @@ from rope_sym.erasure import ERASED_FRACTION, ErasureReport, check_scan_context,
 from rope_sym.formats import FloatFormat, get_format
 from rope_sym.formats.rounding import round_to
 from rope_sym.pipelines import (
-    DEFAULT_CHUNK,
     PipelineFormats,
     inv_freq,
     model_inv_freq,
@@ -43,16 +42,14 @@ from rope_sym.pipelines import (
     rotate_with,
     stored_positions,
 )
-from rope_sym.spec import RopeSpec
-from rope_sym.torch_erasure import TorchErasureReport, torch_erasure_scan
-from rope_sym.torch_pipelines import (
-    TorchRope,
-    device_name,
-    to_host,
-    torch,  # one place turns a missing torch into a RopeSymError
-)
+from rope_sym.spectrum.spec import RopeSpec
+from rope_sym.torch_backend.pipelines import TorchRope
+from rope_sym.torch_backend.runtime import device_name, to_host, torch
 
 Array = np.ndarray
+
+CONFIRM_BLOCK = 1 << 12
+"""Positions compared per block (every stage of a block is copied to the host)."""
 
 STAGES: tuple[str, ...] = ("inv_freq", "positions", "angles", "cos/sin (phase)", "cos/sin (stored)",
                            "rotated (half)", "rotated (interleaved)")
@@ -164,7 +161,7 @@ def _stored(values: Array, fmts: PipelineFormats) -> Array:
     return np.asarray(round_to(values, fmts.store), dtype=np.float64)
 
 
-def compare_stages(rope: TorchRope, x: Array, chunk: int = DEFAULT_CHUNK,
+def compare_stages(rope: TorchRope, x: Array, chunk: int = CONFIRM_BLOCK,
                    iterate: Callable[[range], Iterable[int]] | None = None,
                    ) -> tuple[list[StageComparison], Array, Array, int]:
     """Stage mismatches over positions ``0 .. context-1`` (``x`` rotated in both layouts); also the positions
@@ -251,7 +248,7 @@ def compare_figures(emulated: ErasureReport, measured: ErasureReport, differing:
 
 
 def confirm(spec: RopeSpec, context: object, dtype: str = "bf16", pipeline: str = "hf", *,
-            device: str | torch.device | None = None, autocast: bool = False, chunk: int = DEFAULT_CHUNK, seed: int = 0,
+            device: str | torch.device | None = None, autocast: bool = False, chunk: int = CONFIRM_BLOCK, seed: int = 0,
             iterate: Callable[[range], Iterable[int]] | None = None) -> Confirmation:
     """Compare torch with the emulation on positions ``0 .. context-1`` (stages, then erasure figures).
 
@@ -266,8 +263,8 @@ def confirm(spec: RopeSpec, context: object, dtype: str = "bf16", pipeline: str 
     x = default_query(spec, seed)
     stages, differing, per_pair, rotated_rows = compare_stages(rope, x, chunk, iterate)
     emulated = erasure_scan(spec, L, dtype, pipeline, probes=[], query_seed=seed)
-    measured: TorchErasureReport = torch_erasure_scan(spec, L, dtype, pipeline, device=rope.device,
-                                                      autocast=autocast, probes=[], query_seed=seed)
+    measured = erasure_scan(spec, L, dtype, pipeline, backend="torch", device=rope.device, autocast=autocast,
+                            probes=[], query_seed=seed)
     figures = compare_figures(emulated, measured, differing, per_pair, rotated_rows,
                               position_rows=next(s.end_to_end for s in stages if s.stage == "positions"))
     notes = [f"{s.stage}: {s.local} local mismatches (max {s.max_local_ulps:g} ulp of {s.format}): {s.cause}"

@@ -35,29 +35,18 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from rope_sym.erasure import ERASED_FRACTION, check_scan_context
+from rope_sym.erasure import block_size, canonical_codes, check_scan_context, erased_mask, exact_classes, hash_rows
 from rope_sym.errors import InvalidRopeSpec
 from rope_sym.formats.rounding import round_to
 from rope_sym.pipelines import check_dtype
-from rope_sym.spec import RopeSpec
-from rope_sym.spectrum import frequencies
-from rope_sym.torch_erasure import (
-    CUDA_CHUNK,
-    canonical_code,
-    hash_codes,
-    hash_multipliers,
-    pack_words,
-    torch_erasure_scan,
-)
-from rope_sym.torch_pipelines import (
-    TorchRope,
-    device_name,
-    to_host,
-    torch,  # one place turns a missing torch into a RopeSymError
-)
+from rope_sym.spectrum.rotation import pair_dims
+from rope_sym.spectrum.spec import RopeSpec
+from rope_sym.spectrum.theta import frequencies
+from rope_sym.torch_backend.erasure import torch_erasure_scan, torch_ops
+from rope_sym.torch_backend.pipelines import TorchRope
+from rope_sym.torch_backend.runtime import device_name, to_host, torch
 
 CHANNELS: tuple[str, ...] = ("erased", "wall", "all")
-CPU_CHUNK = 1 << 14
 
 
 @dataclass
@@ -99,7 +88,7 @@ def channel_pairs(spec: RopeSpec, channel: str, dtype: str, pipeline: str, conte
         where = f"below the {dtype} wall (theta_i < {check_dtype(dtype).eps:g})"
     else:
         scan = torch_erasure_scan(spec, context, dtype, pipeline, device=device, attention=False, probes=[])
-        keep = np.array(scan.adjacent_erasure) > ERASED_FRACTION
+        keep = erased_mask(scan.adjacent_erasure)
         where = f"erased over {context} positions"
     if not keep.any():
         raise InvalidRopeSpec(f"no pair is {where} at base {spec.base:g}: use --channel all")
@@ -112,9 +101,9 @@ def content_vectors(spec: RopeSpec, keep: NDArray[np.bool_], dtype: str,
     fmt = check_dtype(dtype)
     rng = np.random.default_rng(seed)
     q, k = rng.standard_normal(spec.head_dim), rng.standard_normal(spec.head_dim)
-    n = spec.n_pairs
+    first, second = pair_dims("half", spec.n_pairs)
     mask = np.ones(spec.head_dim, dtype=bool)
-    mask[:n], mask[n:2 * n] = keep, keep
+    mask[first], mask[second] = keep, keep
     q, k = np.where(mask, q, 0.0), np.where(mask, k, 0.0)
     return np.asarray(round_to(q, fmt), dtype=np.float64), np.asarray(round_to(k, fmt), dtype=np.float64)
 
@@ -155,18 +144,18 @@ def attention_collisions(spec: RopeSpec, context: object, dtype: str = "bf16", p
     exact = TorchRope(spec, "fp64", "fp64", L, device=rope.device)
     dev = rope.device
     q, k = torch.as_tensor(q_host, device=dev), torch.as_tensor(k_host, device=dev)
-    block = chunk or (CUDA_CHUNK if dev.type == "cuda" else CPU_CHUNK)
+    block = block_size(spec, dev.type, chunk)
+    ops = torch_ops(dev)
     scores = torch.empty(L, dtype=torch.float32, device=dev)
     scores64 = torch.empty(L, dtype=torch.float64, device=dev)
     key_hash = torch.empty(L, dtype=torch.int64, device=dev)
     q_rot, q_rot64 = _rotated_query(rope, q, qpos, torch.float32), _rotated_query(exact, q, qpos, torch.float64)
-    multipliers = hash_multipliers(pack_words(torch.zeros(1, spec.head_dim, dtype=rope.store_dtype)).shape[-1], dev)
     starts = range(0, L, block)
     for lo in (iterate(starts) if iterate is not None else starts):
         index = torch.arange(lo, min(lo + block, L), dtype=torch.int64, device=dev)
         s, k_rot = _scores(rope, q_rot, k, index)
         scores[lo:lo + index.numel()] = s
-        key_hash[lo:lo + index.numel()] = hash_codes(canonical_code(k_rot), multipliers)
+        key_hash[lo:lo + index.numel()] = hash_rows(canonical_codes(k_rot, ops), ops)
         scores64[lo:lo + index.numel()] = _scores(exact, q_rot64, k, index)[0]
 
     score_bits = (scores + 0).view(torch.int32).cpu().numpy()  # -0 + 0 = +0: equal scores, equal bits
@@ -177,7 +166,8 @@ def attention_collisions(spec: RopeSpec, context: object, dtype: str = "bf16", p
     colliding = _pairs(group_sizes)
     same64 = _pairs(_run_lengths(sb, s64_sorted))
 
-    identical = _identical_key_pairs(rope, k, order, sb, key_hash.cpu().numpy()[order])
+    # identical rotated keys score equally against every query: the exact classes of the rotated keys
+    identical = exact_classes(key_hash.cpu().numpy(), lambda p: _rotated_keys(rope, k, p)).equal_pairs
     ex = _examples(order, sb, s64_sorted, scores.cpu().numpy(), examples)
     return AttentionCollisions(
         base=spec.base, head_dim=spec.head_dim, context=L, dtype=rope.formats.store.name, pipeline=rope.pipeline,
@@ -204,33 +194,9 @@ def _pairs(run_lengths: NDArray[np.int64]) -> int:
     return int(np.sum(run_lengths * (run_lengths - 1) // 2))
 
 
-def _identical_key_pairs(rope: TorchRope, k: torch.Tensor, order: NDArray[np.int64], score_bits: NDArray[Any],
-                         key_hash: NDArray[np.int64]) -> int:
-    """Pairs with bitwise identical rotated keys, found within the equal-score groups (identical keys score
-    equally) by hash and verified row against row, so the count is exact."""
-    sub = np.lexsort((key_hash, score_bits))  # already grouped by score; group equal hashes within
-    members = order[sub]
-    sb, kh = score_bits[sub], key_hash[sub]
-    new = np.concatenate([[True], (sb[1:] != sb[:-1]) | (kh[1:] != kh[:-1])])
-    group = np.cumsum(new) - 1
-    rep = members[np.flatnonzero(new)][group]
-    candidates = np.flatnonzero(~new)
-    equal_to_rep = np.ones(members.size, dtype=bool)
-    for lo in range(0, candidates.size, CPU_CHUNK):
-        idx = candidates[lo:lo + CPU_CHUNK]
-        equal_to_rep[idx] = np.all(_rotated_keys(rope, k, members[idx]) == _rotated_keys(rope, k, rep[idx]), axis=1)
-    bad_groups = np.unique(group[~equal_to_rep])  # a 64-bit hash collision: split these exactly
-    good = ~np.isin(group, bad_groups)
-    pairs = _pairs(np.bincount(group[good]))
-    for g in bad_groups:
-        _, counts = np.unique(_rotated_keys(rope, k, members[group == g]), axis=0, return_counts=True)
-        pairs += _pairs(counts)
-    return pairs
-
-
-def _rotated_keys(rope: TorchRope, k: torch.Tensor, positions: NDArray[np.int64]) -> NDArray[np.int64]:
+def _rotated_keys(rope: TorchRope, k: torch.Tensor, positions: NDArray[np.int64]) -> NDArray[Any]:
     c, s = rope.cos_sin(rope.index(positions))
-    return canonical_code(rope.rotate(k, c, s)).cpu().numpy()
+    return canonical_codes(rope.rotate(k, c, s), torch_ops(rope.device)).cpu().numpy()
 
 
 def _examples(order: NDArray[np.int64], sb: NDArray[Any], s64: NDArray[np.float64], scores: NDArray[np.float32],

@@ -21,12 +21,14 @@ forms give the same ``L_max = arccos(eps^(1/N)) / eps_mach``.
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Literal
 
 from rope_sym.errors import InvalidRopeSpec
 from rope_sym.formats import get_format
-from rope_sym.spec import check_context, check_head_dim
+from rope_sym.spectrum.spec import check_base, check_context, check_head_dim, check_positive_integer, finite_real
+
+MAX_DEPTH = 10**9
+"""Largest depth accepted (layers): far beyond any model, small enough for float64 arithmetic on it."""
 
 #: Default coherence threshold: ``cos(L * theta_min) >= 1/2``, i.e. the slowest oscillator drifts by at most
 #: ``pi/3`` over the context (the value of the reference's worked check, eps = 0.5).
@@ -60,23 +62,15 @@ def check_rotary_dim(head_dim: object, form: str = "exact") -> int:
 
 def check_eps(eps: object, name: str = "eps") -> float:
     """A finite real in the open interval ``(0, 1)``."""
-    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not math.isfinite(float(eps)):
-        raise InvalidRopeSpec(f"{name} must be a finite real number, got {eps!r}")
-    e = float(eps)
+    e = finite_real(eps, name)
     if not 0.0 < e < 1.0:
         raise InvalidRopeSpec(f"{name} must be in the open interval (0, 1), got {eps!r}")
     return e
 
 
 def check_depth(depth: object) -> int:
-    """An integer ``>= 1`` (number of layers)."""
-    if isinstance(depth, bool) or not isinstance(depth, (numbers.Integral, float)) or not math.isfinite(
-            float(depth)) or not float(depth).is_integer():
-        raise InvalidRopeSpec(f"depth must be an integer, got {depth!r}")
-    n = int(depth)
-    if n < 1:
-        raise InvalidRopeSpec(f"depth must be at least 1, got {n}")
-    return n
+    """An integer in ``[1, MAX_DEPTH]`` (number of layers)."""
+    return check_positive_integer(depth, "depth", MAX_DEPTH)
 
 
 def check_theta(theta: object) -> float:
@@ -123,10 +117,10 @@ def eps_mach_of(dtype: str, convention: EpsConvention = "eps") -> float:
 
 
 def theta_min_of(base: float, head_dim: int, form: Form = "exact") -> float:
-    """``base^(-(d-2)/d)`` (exact) or ``1/base`` (paper)."""
+    """``base^(-(d-2)/d)`` (exact) or ``1/base`` (paper), for a base ``> 1``."""
     form = check_form(form)  # type: ignore[assignment]
     d = check_rotary_dim(head_dim, form)
-    return _raise(base, -1.0 / exponent(d, form))
+    return _raise(check_base(base), -1.0 / exponent(d, form))
 
 
 # ---------------------------------------------------------------------------------------------- the bounds

@@ -24,15 +24,18 @@ Errors name the key (``InvalidRopeConfig``, a ``ValueError``); where transformer
 from __future__ import annotations
 
 import json
-import math
-import numbers
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rope_sym.scaling import ROPE_TYPES, InvalidRopeConfig, RopeConfig
+from rope_sym.errors import RopeSymError
+from rope_sym.scaling import REQUIRED_KEYS, InvalidRopeConfig, RopeConfig
+from rope_sym.spectrum.spec import check_positive_integer, finite_real
+
+MAX_CONFIG_BYTES = 16 << 20
+"""Largest config file read (real ``config.json`` files are a few kB)."""
 
 TYPE_ALIASES = {"su": "longrope"}
 DEFAULT_THETA = 10000.0
@@ -54,16 +57,17 @@ class ModelRope:
 
 
 def _number(key: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(float(value)):
-        raise InvalidRopeConfig(f"config key {key!r} must be a finite number, got {value!r}")
-    return float(value)
+    try:
+        return finite_real(value, f"config key {key!r}")
+    except RopeSymError as exc:
+        raise InvalidRopeConfig(str(exc)) from None
 
 
 def _integer(key: str, value: object) -> int:
-    x = _number(key, value)
-    if not x.is_integer() or x <= 0:
-        raise InvalidRopeConfig(f"config key {key!r} must be a positive integer, got {value!r}")
-    return int(x)
+    try:
+        return check_positive_integer(value, f"config key {key!r}")
+    except RopeSymError as exc:
+        raise InvalidRopeConfig(str(exc)) from None
 
 
 def _optional(params: Mapping[str, Any], key: str) -> float | None:
@@ -99,8 +103,6 @@ def _rope_from_params(params: Mapping[str, Any], config: Mapping[str, Any], head
     if not isinstance(raw_type, str):
         raise InvalidRopeConfig(f"{where}: 'rope_type' must be a string, got {raw_type!r}")
     rope_type = TYPE_ALIASES.get(raw_type, raw_type)
-    if rope_type not in ROPE_TYPES:
-        raise InvalidRopeConfig(f"{where}: unknown 'rope_type' {raw_type!r} (known: {', '.join(ROPE_TYPES)})")
     if params.get("rope_theta") is None:
         warnings.warn(f"{where}: 'rope_theta' missing; using the transformers default {DEFAULT_THETA:g}",
                       UserWarning, stacklevel=3)
@@ -109,7 +111,7 @@ def _rope_from_params(params: Mapping[str, Any], config: Mapping[str, Any], head
         base = _number("rope_theta", params["rope_theta"])
     fraction = _number("partial_rotary_factor", params.get("partial_rotary_factor", 1.0))
     original: int | None = None
-    if rope_type in ("yarn", "llama3", "longrope"):
+    if "original_max_position_embeddings" in REQUIRED_KEYS.get(rope_type, ()):
         if config.get("original_max_position_embeddings") is not None:  # top level wins (Phi-3 style)
             original = _integer("original_max_position_embeddings", config["original_max_position_embeddings"])
         elif params.get("original_max_position_embeddings") is not None:
@@ -118,46 +120,41 @@ def _rope_from_params(params: Mapping[str, Any], config: Mapping[str, Any], head
             warnings.warn(f"{where}: 'original_max_position_embeddings' missing; using max_position_embeddings "
                           f"{context} as transformers does", UserWarning, stacklevel=3)
             original = context
-        else:
-            raise InvalidRopeConfig(f"{where}: rope type {rope_type!r} needs 'original_max_position_embeddings'")
     values = {key: _optional(params, key) for key in _FLOAT_KEYS}
-    if rope_type in ("linear", "dynamic", "yarn", "llama3") and values["factor"] is None:
-        raise InvalidRopeConfig(f"{where}: rope type {rope_type!r} requires the key 'factor'")
-    if values["factor"] is not None and values["factor"] < 1.0:
-        raise InvalidRopeConfig(f"{where}: 'factor' must be >= 1, got {values['factor']!r}")
-    if rope_type == "llama3":
-        for key in ("low_freq_factor", "high_freq_factor"):
-            if values[key] is None:
-                raise InvalidRopeConfig(f"{where}: rope type 'llama3' requires the key {key!r}")
-        assert values["low_freq_factor"] is not None and values["high_freq_factor"] is not None
-        if values["high_freq_factor"] <= values["low_freq_factor"]:
-            warnings.warn(f"{where}: 'high_freq_factor' {values['high_freq_factor']:g} <= 'low_freq_factor' "
-                          f"{values['low_freq_factor']:g}: no smoothing band", UserWarning, stacklevel=3)
-        if context is not None and original is not None and original >= context:
-            warnings.warn(f"{where}: 'original_max_position_embeddings' {original} >= max_position_embeddings "
-                          f"{context}", UserWarning, stacklevel=3)
-    if rope_type == "yarn":
-        if context is not None and original and values["factor"] != context / original and context != original:
-            warnings.warn(f"{where}: yarn 'factor' {values['factor']:g} != max_position_embeddings / "
-                          f"original_max_position_embeddings = {context / original:g}; the factor is used",
-                          UserWarning, stacklevel=3)
-        fast, slow = values["beta_fast"] or 32.0, values["beta_slow"] or 1.0
-        if fast < slow:
-            warnings.warn(f"{where}: 'beta_fast' {fast:g} < 'beta_slow' {slow:g}", UserWarning, stacklevel=3)
-    short = long = None
-    if rope_type == "longrope":
-        for key in ("short_factor", "long_factor"):
-            if key not in params:
-                raise InvalidRopeConfig(f"{where}: rope type 'longrope' requires the key {key!r}")
-        short = _factor_list("short_factor", params["short_factor"])
-        long = _factor_list("long_factor", params["long_factor"])
+    _warn_unusual(rope_type, values, context, original, where)
+    short = None if params.get("short_factor") is None else _factor_list("short_factor", params["short_factor"])
+    long = None if params.get("long_factor") is None else _factor_list("long_factor", params["long_factor"])
     truncate = params.get("truncate", True)
     if not isinstance(truncate, bool):
         raise InvalidRopeConfig(f"{where}: 'truncate' must be true or false, got {truncate!r}")
-    return RopeConfig(rope_type, head_dim, base, fraction, context, values["factor"], original,
-                      values["low_freq_factor"], values["high_freq_factor"], values["beta_fast"],
-                      values["beta_slow"], values["mscale"], values["mscale_all_dim"], values["attention_factor"],
-                      truncate, short, long)
+    try:  # every rule of a rope type lives in RopeConfig; here it gains the config's name
+        return RopeConfig(rope_type, head_dim, base, fraction, context, values["factor"], original,
+                          values["low_freq_factor"], values["high_freq_factor"], values["beta_fast"],
+                          values["beta_slow"], values["mscale"], values["mscale_all_dim"],
+                          values["attention_factor"], truncate, short, long)
+    except RopeSymError as exc:
+        raise InvalidRopeConfig(f"{where}: {exc}") from None
+
+
+def _warn_unusual(rope_type: str, values: Mapping[str, float | None], context: int | None, original: int | None,
+                  where: str) -> None:
+    """Where transformers only warns, so do we (one line each)."""
+    low, high, factor = values["low_freq_factor"], values["high_freq_factor"], values["factor"]
+    if rope_type == "llama3" and low is not None and high is not None:
+        if high <= low:
+            warnings.warn(f"{where}: 'high_freq_factor' {high:g} <= 'low_freq_factor' {low:g}: no smoothing band",
+                          UserWarning, stacklevel=4)
+        if context is not None and original is not None and original >= context:
+            warnings.warn(f"{where}: 'original_max_position_embeddings' {original} >= max_position_embeddings "
+                          f"{context}", UserWarning, stacklevel=4)
+    if rope_type == "yarn" and factor is not None:
+        if context is not None and original and factor != context / original and context != original:
+            warnings.warn(f"{where}: yarn 'factor' {factor:g} != max_position_embeddings / "
+                          f"original_max_position_embeddings = {context / original:g}; the factor is used",
+                          UserWarning, stacklevel=4)
+        fast, slow = values["beta_fast"] or 32.0, values["beta_slow"] or 1.0
+        if fast < slow:
+            warnings.warn(f"{where}: 'beta_fast' {fast:g} < 'beta_slow' {slow:g}", UserWarning, stacklevel=4)
 
 
 def _top_level_defaults(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -171,6 +168,29 @@ def _top_level_defaults(config: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def read_config(path: Path) -> Any:
+    """The JSON value in the file ``path``; any problem reading or parsing it is one ``InvalidRopeConfig``."""
+    try:
+        if path.is_dir():
+            raise InvalidRopeConfig(f"config {str(path)!r} is a directory (give its config.json)")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise InvalidRopeConfig(f"cannot read config {str(path)!r}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise InvalidRopeConfig(f"config {str(path)!r} is larger than {MAX_CONFIG_BYTES >> 20} MiB")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidRopeConfig(f"config {str(path)!r} is not UTF-8 text (byte {exc.start})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidRopeConfig(f"config {str(path)!r} is not valid JSON: {exc.msg} (line {exc.lineno})") from None
+    except RecursionError:
+        raise InvalidRopeConfig(f"config {str(path)!r} is nested too deeply to be a model config") from None
+
+
 def from_hf_config(config: Mapping[str, Any] | str | Path, name: str | None = None) -> ModelRope:
     """A model's RoPE from a Hugging Face config (a dict, or a path to ``config.json``).
 
@@ -178,14 +198,8 @@ def from_hf_config(config: Mapping[str, Any] | str | Path, name: str | None = No
     """
     if isinstance(config, (str, Path)):
         path = Path(config)
-        try:
-            loaded = json.loads(path.read_text())
-        except OSError as exc:
-            raise InvalidRopeConfig(f"cannot read config {str(path)!r}: {exc.strerror}") from None
-        except json.JSONDecodeError as exc:
-            raise InvalidRopeConfig(f"config {str(path)!r} is not valid JSON: {exc.msg} (line {exc.lineno})") from None
         name = name or str(path)
-        config = loaded
+        config = read_config(path)
     if not isinstance(config, Mapping):
         raise InvalidRopeConfig(f"a config must be a JSON object, got {type(config).__name__}")
     if isinstance(config.get("text_config"), Mapping):

@@ -9,30 +9,53 @@ from dataclasses import dataclass
 from rope_sym.errors import InvalidRopeSpec
 
 
-def _real(name: str, value: object) -> float:
+MAX_HEAD_DIM = 1 << 14
+"""Largest head (or rotary) dim accepted: far above any model's (at most 576 today), and small enough that a
+block of the erasure scan (positions x pairs) stays within memory."""
+
+
+def finite_real(value: object, name: str) -> float:
+    """``value`` as a finite float; ``name`` is the input's name in the error (``bool``, complex, strings and
+    integers beyond float64's range are refused, not converted)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise InvalidRopeSpec(f"{name} must be a real number, got {value!r}")
-    x = float(value)
+    try:
+        x = float(value)
+    except OverflowError:  # an int beyond float64, e.g. 10**400
+        raise InvalidRopeSpec(f"{name} must be finite, got an integer of {len(str(abs(int(value))))} digits") from None
     if not math.isfinite(x):
         raise InvalidRopeSpec(f"{name} must be finite, got {value!r}")
     return x
 
 
+def check_positive_integer(value: object, name: str, maximum: int | None = None, *, minimum: int = 1,
+                           rule: str | None = None) -> int:
+    """A whole number ``>= minimum`` (an int, or a float holding one), at most ``maximum`` when given; ``rule``
+    replaces "at least {minimum}" in the error."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, float)):
+        raise InvalidRopeSpec(f"{name} must be an integer, got {value!r}")
+    if isinstance(value, float) and not value.is_integer():  # nan and inf are not integers either
+        raise InvalidRopeSpec(f"{name} must be an integer, got {value!r}")
+    n = int(value)
+    if n < minimum:
+        raise InvalidRopeSpec(f"{name} must be {rule or f'at least {minimum}'}, got {n}")
+    if maximum is not None and n > maximum:
+        shown = str(n) if n < 10**12 else f"an integer of {len(str(n))} digits"
+        raise InvalidRopeSpec(f"{name} must be at most {maximum}, got {shown}")
+    return n
+
+
 def check_head_dim(head_dim: object, name: str = "head dim") -> int:
-    """An even integer ``>= 2``."""
-    if isinstance(head_dim, bool) or not isinstance(head_dim, (numbers.Integral, float)):
-        raise InvalidRopeSpec(f"{name} must be an integer, got {head_dim!r}")
-    if not float(head_dim).is_integer():
-        raise InvalidRopeSpec(f"{name} must be an integer, got {head_dim!r}")
-    d = int(head_dim)
-    if d < 2 or d % 2:
+    """An even integer in ``[2, MAX_HEAD_DIM]``."""
+    d = check_positive_integer(head_dim, name, MAX_HEAD_DIM, minimum=2, rule="even and at least 2")
+    if d % 2:
         raise InvalidRopeSpec(f"{name} must be even and at least 2, got {d}")
     return d
 
 
 def check_base(base: object) -> float:
     """A finite real ``> 1``."""
-    b = _real("base", base)
+    b = finite_real(base, "base")
     if b <= 1.0:
         raise InvalidRopeSpec(f"base must be greater than 1, got {base!r}")
     return b
@@ -40,7 +63,7 @@ def check_base(base: object) -> float:
 
 def check_context(context: object) -> float:
     """A finite real ``> 0`` (a number of tokens)."""
-    c = _real("context", context)
+    c = finite_real(context, "context")
     if c <= 0.0:
         raise InvalidRopeSpec(f"context must be positive, got {context!r}")
     return c
@@ -67,7 +90,7 @@ class RopeSpec:
     def __post_init__(self) -> None:
         object.__setattr__(self, "head_dim", check_head_dim(self.head_dim))
         object.__setattr__(self, "base", check_base(self.base))
-        fraction = _real("rotary fraction", self.rotary_fraction)
+        fraction = finite_real(self.rotary_fraction, "rotary fraction")
         if not 0.0 < fraction <= 1.0:
             raise InvalidRopeSpec(f"rotary fraction must be in (0, 1], got {self.rotary_fraction!r}")
         object.__setattr__(self, "rotary_fraction", fraction)

@@ -48,7 +48,7 @@ arithmetic.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -56,29 +56,14 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from rope_sym.errors import InvalidRopeSpec
-from rope_sym.formats import (
-    FP32,
-    FP64,
-    FloatFormat,
-    get_format,
-    oracle_cos,
-    oracle_div,
-    oracle_pow,
-    oracle_round,
-    oracle_sin,
-)
+from rope_sym.formats import FP32, FloatFormat, get_format, oracle_cos, oracle_div, oracle_pow, oracle_round, oracle_sin
 from rope_sym.formats.rounding import round_to
-from rope_sym.rotation import LAYOUTS
-from rope_sym.spec import RopeSpec
-from rope_sym.spectrum import frequencies
+from rope_sym.pipelines.table import pipeline_formats
+from rope_sym.spectrum.rotation import DEFAULT_LAYOUT, Layout, pair_dims
+from rope_sym.spectrum.spec import RopeSpec
+from rope_sym.spectrum.theta import frequencies
 
 Array = NDArray[np.float64]
-
-PIPELINES: tuple[str, ...] = ("hf", "native", "invfreq-cast", "fp64")
-"""The emulated pipelines (see the module docstring)."""
-
-DTYPES: tuple[str, ...] = ("fp16", "bf16", "fp32", "fp64")
-"""Activation dtypes a pipeline can store cos/sin in (``fp64`` only makes the final cast exact)."""
 
 MIDPOINT_GUARD_ULPS = 8
 """float64 ulps around a working-format midpoint inside which the oracle decides the rounding of cos/sin.
@@ -87,56 +72,6 @@ numpy's float64 ``cos``/``sin`` were measured within 0.52 ulp (6,000 angles up t
 so 8 ulps leaves a factor of 15 of margin."""
 
 _MAGNITUDE = np.uint64((1 << 63) - 1)
-
-DEFAULT_CHUNK = 1 << 12
-"""Positions per block in streamed computations: keeps the blocks in cache and memory bounded."""
-
-
-@dataclass(frozen=True)
-class PipelineFormats:
-    """The formats of one pipeline's steps (``F_inv``, ``F_pos``, ``F_phase``, ``F_store`` of the module table)."""
-
-    pipeline: str
-    dtype: FloatFormat
-    inv_freq: FloatFormat
-    position: FloatFormat
-    phase: FloatFormat
-    store: FloatFormat
-
-
-def check_pipeline(pipeline: str) -> str:
-    """``pipeline`` if it is one of ``PIPELINES``, else ``InvalidRopeSpec``."""
-    if pipeline not in PIPELINES:
-        raise InvalidRopeSpec(f"unknown pipeline {pipeline!r} (known: {', '.join(PIPELINES)})")
-    return pipeline
-
-
-def check_dtype(dtype: str | FloatFormat) -> FloatFormat:
-    """The activation format named ``dtype`` (fp16, bf16, fp32 or fp64, aliases accepted)."""
-    try:
-        fmt = get_format(dtype)
-    except ValueError:
-        raise InvalidRopeSpec(f"unknown dtype {dtype!r} (known: {', '.join(DTYPES)})") from None
-    if fmt.name not in DTYPES:
-        raise InvalidRopeSpec(f"dtype {fmt.name!r} is not an activation dtype (known: {', '.join(DTYPES)})")
-    return fmt
-
-
-def pipeline_formats(dtype: str | FloatFormat, pipeline: str) -> PipelineFormats:
-    """The step formats of ``pipeline`` for activation ``dtype``.
-
-    >>> f = pipeline_formats("bf16", "hf")
-    >>> f.position.name, f.phase.name, f.store.name
-    ('fp32', 'fp32', 'bf16')
-    """
-    fmt, pipeline = check_dtype(dtype), check_pipeline(pipeline)
-    if pipeline == "hf":
-        return PipelineFormats(pipeline, fmt, FP32, FP32, FP32, fmt)
-    if pipeline == "native":
-        return PipelineFormats(pipeline, fmt, fmt, fmt, fmt, fmt)
-    if pipeline == "invfreq-cast":
-        return PipelineFormats(pipeline, fmt, fmt, FP32, FP32, fmt)
-    return PipelineFormats(pipeline, FP64, FP64, FP64, FP64, FP64)
 
 
 # ------------------------------------------------------------------------------------------ inverse frequencies
@@ -286,19 +221,10 @@ def cos_sin(spec: RopeSpec, positions: ArrayLike, dtype: str | FloatFormat, pipe
     return c, s
 
 
-def iter_cos_sin(spec: RopeSpec, context: int, dtype: str | FloatFormat, pipeline: str,
-                 chunk: int = DEFAULT_CHUNK, start: int = 0) -> Iterator[tuple[int, Array, Array]]:
-    """``(first_position, cos, sin)`` blocks for positions ``start .. context - 1``, ``chunk`` rows at a time."""
-    for lo in range(start, context, chunk):
-        hi = min(lo + chunk, context)
-        c, s = cos_sin(spec, np.arange(lo, hi, dtype=np.float64), dtype, pipeline)
-        yield lo, c, s
-
-
 # ------------------------------------------------------------------------------------------------- rotation
 
 
-def rotate_with(x: ArrayLike, cos: Array, sin: Array, store: FloatFormat, layout: str = "half") -> Array:
+def rotate_with(x: ArrayLike, cos: Array, sin: Array, store: FloatFormat, layout: Layout = DEFAULT_LAYOUT) -> Array:
     """Rotate ``x`` by stored ``cos``/``sin`` with the eager arithmetic in format ``store``.
 
     ``x`` is rounded to ``store`` first (as the tensor would be stored). With ``(x1, x2)`` the two members of a
@@ -306,8 +232,7 @@ def rotate_with(x: ArrayLike, cos: Array, sin: Array, store: FloatFormat, layout
     ``(..., n_positions, head_dim)`` or ``(head_dim,)`` (the same vector at every position); dims past the rotary
     dims pass through.
     """
-    if layout not in LAYOUTS:
-        raise InvalidRopeSpec(f"unknown layout {layout!r} (known: {', '.join(LAYOUTS)})")
+    i1, i2 = pair_dims(layout, cos.shape[-1])
     a = np.asarray(round_to(np.asarray(x, dtype=np.float64), store), dtype=np.float64)
     n = cos.shape[-1]
     if a.shape[-1] < 2 * n:
@@ -315,24 +240,19 @@ def rotate_with(x: ArrayLike, cos: Array, sin: Array, store: FloatFormat, layout
     if a.ndim == 1:
         a = np.broadcast_to(a, (*cos.shape[:-1], a.shape[-1]))
     out = np.array(a, dtype=np.float64, copy=True)
-    if layout == "half":
-        first, second = a[..., :n], a[..., n:2 * n]
-        idx_first, idx_second = slice(0, n), slice(n, 2 * n)
-    else:
-        first, second = a[..., 0:2 * n:2], a[..., 1:2 * n:2]
-        idx_first, idx_second = slice(0, 2 * n, 2), slice(1, 2 * n, 2)
+    first, second = a[..., i1], a[..., i2]
 
     def r(v: Array) -> Array:
         return np.asarray(round_to(v, store), dtype=np.float64)
 
     with np.errstate(invalid="ignore", over="ignore"):
-        out[..., idx_first] = r(r(first * cos) - r(second * sin))
-        out[..., idx_second] = r(r(second * cos) + r(first * sin))
+        out[..., i1] = r(r(first * cos) - r(second * sin))
+        out[..., i2] = r(r(second * cos) + r(first * sin))
     return out
 
 
 def rotate(x: ArrayLike, positions: ArrayLike, spec: RopeSpec, dtype: str | FloatFormat, pipeline: str,
-           layout: str = "half") -> Array:
+           layout: Layout = DEFAULT_LAYOUT) -> Array:
     """``x`` rotated at ``positions`` as the pipeline does it, every multiply and add rounded to the activation
     dtype (``F_store``; float64 for the ``fp64`` pipeline); see ``rotate_with``.
 

@@ -1,0 +1,95 @@
+"""Exact positional erasure: which positions a RoPE pipeline can still tell apart, counted exactly.
+
+The *code* of position ``m`` is the vector of its stored ``(cos, sin)`` values over all pairs, as a pipeline of
+``rope_sym.pipelines`` stores them. Over positions ``0 .. L-1`` a scan computes
+
+- ``distinct_positions``: the number of distinct codes, and ``first_collision``: the smallest ``m`` whose code
+  equals an earlier position's (``None`` when all ``L`` codes differ);
+- ``adjacent_erasure[i]``: the fraction of ``m`` in ``[0, L-1)`` with ``code_i(m+1) == code_i(m)`` (cos and sin
+  both equal): pair ``i`` cannot see a one-token step there;
+- ``erased_pairs``: pairs with ``adjacent_erasure > 0.5``, and ``wall_theta``: the largest frequency
+  ``theta_i = base^(-2i/d)`` among them, set against the precision wall ``theta > eps_mach`` of the paper;
+- ``resolution``: at a few probe positions, the smallest step ``k >= 1`` with ``code_i(m+k) != code_i(m)``;
+- at the level attention sees: a fixed query vector rotated in the dtype, ``distinct_rotated`` and
+  ``first_rotated_collision``.
+
+Values are compared as values (``-0.0 == 0.0``), with every non-finite code (fp16 positions ``>= 65520`` round to
+``inf`` and give NaN) counted as one shared code and reported in ``nonfinite_positions`` / ``first_nonfinite``.
+
+One engine (``rope_sym.erasure.engine.scan``) runs every scan; a backend computes the codes: ``emulated`` (exact
+emulation in numpy, the default) or ``torch`` (the pipelines as model code writes them, on any torch device).
+Equal codes are found through 64-bit hashes and every group of equal hashes is verified against the codes
+themselves, so the counts are exact, not probabilistic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from rope_sym.erasure.codes import ArrayOps, Classes, canonical_codes, exact_classes, hash_rows
+from rope_sym.erasure.emulated import EmulatedBackend
+from rope_sym.erasure.engine import (
+    MAX_CONTEXT,
+    RESOLUTION_LIMIT,
+    Iterate,
+    ScanBackend,
+    block_size,
+    check_scan_context,
+    default_query,
+    resolution_at,
+    scan,
+)
+from rope_sym.erasure.report import ERASED_FRACTION, ErasureReport, erased_mask
+from rope_sym.errors import InvalidRopeSpec
+from rope_sym.spectrum.spec import RopeSpec
+
+BACKENDS: tuple[str, ...] = ("emulated", "torch")
+
+
+def make_backend(spec: RopeSpec, dtype: str, pipeline: str, *, backend: str = "emulated", context: int = 0,
+                 device: Any = None, autocast: bool = False, margin: int = 0) -> ScanBackend:
+    """The named backend for one pipeline. ``device`` and ``autocast`` apply to ``torch`` only, and giving them
+    to ``emulated`` is an error (they would be silently ignored)."""
+    if backend == "emulated":
+        if device is not None or autocast:
+            raise InvalidRopeSpec("device and autocast apply to the torch backend only (use backend='torch')")
+        return EmulatedBackend(spec, dtype, pipeline)
+    if backend == "torch":
+        from rope_sym.torch_backend.erasure import TorchBackend  # torch is optional: imported only here
+
+        return TorchBackend(spec, dtype, pipeline, context, device=device, autocast=autocast, margin=margin)
+    raise InvalidRopeSpec(f"unknown backend {backend!r} (known: {', '.join(BACKENDS)})")
+
+
+def erasure_scan(spec: RopeSpec, context: object, dtype: str = "bf16", pipeline: str = "hf", *,
+                 backend: str = "emulated", device: Any = None, autocast: bool = False, attention: bool = True,
+                 probes: Iterable[int] | None = None, resolution_limit: int = RESOLUTION_LIMIT,
+                 chunk: object = None, query_seed: int = 0, iterate: Iterate | None = None,
+                 hash_mask: int | None = None) -> ErasureReport:
+    """Scan positions ``0 .. context-1`` of ``pipeline`` in activation ``dtype`` and return the exact figures.
+
+    ``backend``: ``emulated`` (exact emulation, default) or ``torch`` (on ``device``, default ``cuda`` when
+    available, else ``cpu``; ``autocast`` runs it under ``torch.autocast``). The other arguments are those of
+    ``rope_sym.erasure.engine.scan``.
+
+    >>> r = erasure_scan(RopeSpec(8, 10000.0), 2048, "bf16", "native", attention=False)
+    >>> r.distinct_stored_positions, r.distinct_positions, r.first_collision
+    (641, 641, 257)
+    """
+    L = check_scan_context(context)
+    limit = int(resolution_limit)
+    if limit < 1:
+        raise InvalidRopeSpec(f"resolution limit must be at least 1, got {resolution_limit!r}")
+    runner = make_backend(spec, dtype, pipeline, backend=backend, context=L, device=device, autocast=autocast,
+                          margin=limit + 1)
+    return scan(runner, L, attention=attention, probes=probes, resolution_limit=limit, chunk=chunk,
+                query_seed=query_seed, iterate=iterate, hash_mask=hash_mask)
+
+
+__all__ = [
+    "BACKENDS", "ERASED_FRACTION", "MAX_CONTEXT", "RESOLUTION_LIMIT", "ArrayOps", "Classes", "EmulatedBackend",
+    "ErasureReport", "Iterate", "ScanBackend", "block_size", "canonical_codes", "check_scan_context",
+    "default_query", "erased_mask", "erasure_scan", "exact_classes", "hash_rows", "make_backend", "resolution_at",
+    "scan",
+]
