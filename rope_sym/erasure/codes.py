@@ -38,12 +38,13 @@ class ArrayOps:
 
     ``int_of_width[k]``: the signed integer dtype of ``k`` bytes; ``bits_of(values)``: the values' bit patterns in
     their own format's width (a plain ``.view`` where the array holds the format itself); ``concat(arrays, axis)``;
-    ``pad_columns(codes, k)``: ``k`` zero columns appended; ``contiguous(array)``; ``from_numpy(array)``: a host
+    ``where(condition, a, b)``; ``pad_columns(codes, k)``: ``k`` zero columns appended; ``contiguous(array)``; ``from_numpy(array)``: a host
     array onto the backend's device.
     """
 
     int_of_width: dict[int, Any]
     bits_of: Callable[[Any], Any]
+    where: Callable[[Any, Any, Any], Any]
     concat: Callable[[list[Any], int], Any]
     pad_columns: Callable[[Any, int], Any]
     contiguous: Callable[[Any], Any]
@@ -53,9 +54,7 @@ class ArrayOps:
 def canonical_codes(values: Any, ops: ArrayOps) -> Any:
     """Codes in which equal values have equal codes: ``bits(v + 0)`` (``-0 + 0 = +0`` in round-to-nearest), and
     all ones for every NaN."""
-    codes = ops.bits_of(values + 0)
-    codes[values != values] = -1  # NaN is the only value unequal to itself
-    return codes
+    return ops.where(values == values, ops.bits_of(values + 0), -1)  # NaN is the only value unequal to itself
 
 
 @lru_cache(maxsize=64)

@@ -40,7 +40,7 @@ def _bits_of(fmt: FloatFormat) -> Any:
 def numpy_ops(fmt: FloatFormat) -> ArrayOps:
     """``ArrayOps`` for float64 numpy arrays of ``fmt`` values."""
     return ArrayOps(
-        int_of_width=_INTS, bits_of=_bits_of(fmt),
+        int_of_width=_INTS, bits_of=_bits_of(fmt), where=np.where,
         concat=lambda arrays, axis: np.concatenate(arrays, axis=axis),
         pad_columns=lambda a, k: np.pad(a, [(0, 0)] * (a.ndim - 1) + [(0, k)]),
         contiguous=np.ascontiguousarray, from_numpy=lambda a: a)

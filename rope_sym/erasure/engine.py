@@ -156,14 +156,17 @@ def scan(backend: ScanBackend, context: int, *, attention: bool = True, probes: 
     if any(not 0 <= p < L for p in probe_list):
         raise InvalidRopeSpec(f"probe positions must lie in 0 .. {L - 1}, got {probe_list}")
     query = backend.as_array(default_query(spec, query_seed))
-    code_weights = ops.from_numpy(multipliers(_words(2 * n, backend.formats)))
+    # a row's hash is the linear hash of [cos codes | sin codes]: the two halves hashed apart and added
+    half_words = _words(n, backend.formats)
+    weights = multipliers(2 * half_words)
+    cos_weights, sin_weights = ops.from_numpy(weights[:half_words]), ops.from_numpy(weights[half_words:])
     rotated_weights = ops.from_numpy(multipliers(_words(spec.head_dim, backend.formats)))
     hashes = backend.zeros(L, "int64")
     rotated_hashes = backend.zeros(L, "int64") if attention else None
     stored = backend.zeros(L, "float32")
     nan_rows = backend.zeros(L, "bool")
     same_steps = backend.zeros(n, "int64")
-    previous = None
+    last: tuple[Any, Any] | None = None
 
     backend.synchronize()
     start = time.perf_counter()
@@ -171,13 +174,14 @@ def scan(backend: ScanBackend, context: int, *, attention: bool = True, probes: 
     for lo in (iterate(starts) if iterate is not None else starts):
         hi = min(lo + block, L)
         c, s = backend.cos_sin(lo, hi)
-        codes = codes_of(backend, c, s)
-        rows = codes if previous is None else ops.concat([previous, codes], 0)
-        same = rows[1:] == rows[:-1]
-        same_steps += (same[:, :n] & same[:, n:]).sum(0)
-        previous = codes[-1:]
-        hashes[lo:hi] = hash_rows(codes, ops, code_weights)
-        nan_rows[lo:hi] = (codes == -1).any(1)  # -1 is the NaN code and no other value's
+        cos_codes, sin_codes = canonical_codes(c, ops), canonical_codes(s, ops)
+        # same-code steps per pair: within the block, then across its boundary with the previous block
+        same_steps += ((cos_codes[1:] == cos_codes[:-1]) & (sin_codes[1:] == sin_codes[:-1])).sum(0)
+        if last is not None:
+            same_steps += ((cos_codes[:1] == last[0]) & (sin_codes[:1] == last[1])).sum(0)
+        last = cos_codes[-1:], sin_codes[-1:]
+        hashes[lo:hi] = hash_rows(cos_codes, ops, cos_weights) + hash_rows(sin_codes, ops, sin_weights)
+        nan_rows[lo:hi] = (cos_codes == -1).any(1) | (sin_codes == -1).any(1)  # -1: the NaN code, no other's
         stored[lo:hi] = backend.stored_positions(lo, hi)
         if rotated_hashes is not None:
             rotated = canonical_codes(backend.rotate(query, c, s), ops)

@@ -29,7 +29,7 @@ _KINDS = {"int64": torch.int64, "bool": torch.bool, "float32": torch.float32}
 def torch_ops(device: torch.device) -> ArrayOps:
     """``ArrayOps`` for tensors on ``device`` (which hold their format natively: codes are plain views)."""
     return ArrayOps(
-        int_of_width=_INTS, bits_of=lambda t: t.view(_INTS[t.element_size()]),
+        int_of_width=_INTS, bits_of=lambda t: t.view(_INTS[t.element_size()]), where=torch.where,
         concat=lambda tensors, axis: torch.cat(tensors, dim=axis),
         pad_columns=lambda t, k: torch.nn.functional.pad(t, (0, k)),
         contiguous=lambda t: t.contiguous(), from_numpy=lambda a: torch.from_numpy(a).to(device))
