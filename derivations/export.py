@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from rope_sym.bounds import closed_forms as bd
 from derivations.catalog import all_derivations
 from derivations.model import Derivation
+from rope_sym.bounds import closed_forms as bd
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from rope_sym.models.hf_config import from_hf_config
 from rope_sym.errors import RopeSymError
+from rope_sym.models.hf_config import from_hf_config
 from rope_sym.scaling import InvalidRopeConfig
 
 BASE = {"hidden_size": 4096, "num_attention_heads": 32, "max_position_embeddings": 131072, "num_hidden_layers": 32,

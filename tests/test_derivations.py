@@ -10,10 +10,10 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rope_sym.bounds import closed_forms as bd
 from derivations.catalog import MODULES, UnknownDerivation, all_derivations, get
 from derivations.model import Derivation, apply_monotone, asymptotic, equality, invert_monotone, limit, sign
 from derivations.symbols import POSITIVE, SUBS, L, b, d, eps, k, theta_min, u, x
+from rope_sym.bounds import closed_forms as bd
 from rope_sym.errors import InvalidRopeSpec, RopeSymError
 
 

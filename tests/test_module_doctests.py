@@ -38,7 +38,8 @@ MODULES = _module_names()
 def test_the_walk_finds_the_packages_and_the_torch_backend():
     # a broken walk (wrong path, wrong prefix) would otherwise pass vacuously with few or no modules
     assert {"rope_sym.pipelines", "rope_sym.erasure", "rope_sym.formats.rounding", "verify.cli",
-            "rope_sym.bounds.zone", "rope_sym.torch_backend.pipelines", "rope_sym.torch_backend.erasure", "rope_sym.torch_backend.confirm",
+            "rope_sym.bounds.zone", "rope_sym.torch_backend.pipelines", "rope_sym.torch_backend.erasure",
+            "rope_sym.torch_backend.confirm",
             "rope_sym.torch_backend.attention"} <= set(MODULES)
     assert not any(name.endswith("__main__") for name in MODULES)
 

@@ -20,13 +20,16 @@ torch = pytest.importorskip("torch")
 from rope_sym import BF16, FP16, FP32, InvalidRopeSpec, RopeSpec, round_to  # noqa: E402
 from rope_sym import formats as emulated_formats  # noqa: E402
 from rope_sym import pipelines as emulated  # noqa: E402
-from rope_sym.erasure import erasure_scan  # noqa: E402
+from rope_sym.erasure import (  # noqa: E402
+    canonical_codes,
+    erasure_scan,
+    hash_rows,
+)
+from rope_sym.erasure.codes import pack_words  # noqa: E402
+from rope_sym.erasure.emulated import numpy_ops  # noqa: E402
 from rope_sym.spectrum.rotation import apply_rotation, half_to_interleaved, interleaved_to_half  # noqa: E402
 from rope_sym.torch_backend.attention import attention_collisions, channel_pairs, content_vectors  # noqa: E402
 from rope_sym.torch_backend.confirm import STAGES, compare_figures, confirm, ulp_distance  # noqa: E402
-from rope_sym.erasure import canonical_codes, hash_rows  # noqa: E402
-from rope_sym.erasure.codes import pack_words  # noqa: E402
-from rope_sym.erasure.emulated import numpy_ops  # noqa: E402
 from rope_sym.torch_backend.erasure import torch_erasure_scan, torch_ops  # noqa: E402
 from rope_sym.torch_backend.pipelines import TorchRope, rotate_every_two, rotate_half  # noqa: E402
 from rope_sym.torch_backend.runtime import TORCH_DTYPES, resolve_device  # noqa: E402

@@ -100,6 +100,7 @@ def test_erasure_torch_check_is_skipped_with_reason_without_torch():
 
 def test_bench_torch_quick_prints_figures():
     pytest.importorskip("torch")
-    proc = run_cli("bench", "erasure-torch", "--quick")
+    proc = run_cli("bench", "erasure", "--quick")
     assert proc.returncode == 0, proc.stderr
     assert "positions*pairs/s" in proc.stdout and "torch" in proc.stdout and "emulated" in proc.stdout
+    assert "floor: numpy float64 cos+sin" in proc.stdout and "floor: torch fp32 cos+sin+cast" in proc.stdout

@@ -26,8 +26,8 @@ def add_setting_arguments(parser: argparse.ArgumentParser, default_context: floa
 
 def add_device_argument(parser: argparse.ArgumentParser) -> None:
     """``--device`` (torch backend) and ``--autocast``."""
-    parser.add_argument("--device", default="auto",
-                        help="torch device: auto (cuda when available, else cpu), cpu, cuda or cuda:N")
+    parser.add_argument("--device", default=None,
+                        help="torch device: auto (the default: cuda when available, else cpu), cpu, cuda or cuda:N")
     parser.add_argument("--autocast", action="store_true",
                         help="run the torch code under torch.autocast(device, dtype), as mixed-precision models do")
 

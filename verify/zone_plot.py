@@ -20,8 +20,8 @@ from rope_sym.bounds.closed_forms import (
     eps_mach_of,
     precision_wall_base,
 )
-from rope_sym.models.registry import MODELS, get_model
 from rope_sym.bounds.models import effective_spectrum
+from rope_sym.models.registry import MODELS, get_model
 
 _DTYPE_COLOURS = {"fp64": "#9ecae1", "fp32": "#a1d99b", "bf16": "#fdae6b", "fp16": "#fcbba1"}
 

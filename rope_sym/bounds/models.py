@@ -1,7 +1,7 @@
 """Zone reports for real models, on the effective (scaled) spectrum: shared by ``verify model``, ``models``, ``plot``.
 
 Convention: a scaled model is judged as the unscaled RoPE whose exact slowest frequency equals the model's
-effective one, ``base_eff = theta_min_eff^(-d/(d-2))`` (``rope_sym.bounds.closed_forms.effective_base``, ``d`` the rotary
+effective one, ``base_eff = theta_min_eff^(-d/(d-2))`` (``rope_sym.bounds.effective_base``, ``d`` the rotary
 dim), at the model's own context (``max_position_embeddings``) and depth (``num_hidden_layers``) unless given.
 ``theta_min_eff`` is the slowest non-zero effective frequency at that context (longrope's long factors, dynamic
 NTK's grown base). Every bound depends on the spectrum only through ``theta_min``, so this is exact for them.

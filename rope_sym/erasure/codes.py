@@ -37,9 +37,9 @@ class ArrayOps:
     """What numpy and torch spell differently, for the code and hash functions.
 
     ``int_of_width[k]``: the signed integer dtype of ``k`` bytes; ``bits_of(values)``: the values' bit patterns in
-    their own format's width (a plain ``.view`` where the array holds the format itself); ``concat(arrays, axis)``;
-    ``where(condition, a, b)``; ``pad_columns(codes, k)``: ``k`` zero columns appended; ``contiguous(array)``; ``from_numpy(array)``: a host
-    array onto the backend's device.
+    their own format's width (a plain ``.view`` where the array holds the format itself); ``where(condition,
+    a, b)``; ``concat(arrays, axis)``; ``pad_columns(codes, k)``: ``k`` zero columns appended;
+    ``contiguous(array)``; ``from_numpy(array)``: a host array onto the backend's device.
     """
 
     int_of_width: dict[int, Any]

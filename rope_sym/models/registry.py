@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from rope_sym.models.hf_config import ModelRope, from_hf_config
 from rope_sym.errors import RopeSymError
+from rope_sym.models.hf_config import ModelRope, from_hf_config
 
 
 class UnknownModel(RopeSymError):

@@ -36,7 +36,8 @@ from rope_sym.spectrum.theta import (
 )
 
 __all__ = [
-    "COMPLEX_LAYOUT", "DEFAULT_LAYOUT", "LAYOUTS", "Layout", "RopeSpec", "apply_rope", "apply_rotation", "attention_score", "check_base",
+    "COMPLEX_LAYOUT", "DEFAULT_LAYOUT", "LAYOUTS", "Layout", "RopeSpec", "apply_rope", "apply_rotation",
+    "attention_score", "check_base",
     "check_context", "check_head_dim", "check_layout", "exact_base", "frequencies", "frequencies_exact",
     "frequencies_mp", "frequencies_numpy", "half_to_interleaved", "interleaved_to_half",
     "interleaved_to_half_permutation", "pair_dims", "permutation_matrix_sym", "rope_angles", "rotation_block",

@@ -41,7 +41,7 @@ def check_layout(layout: object) -> Layout:
     """``layout`` if it is one of ``LAYOUTS``, else ``InvalidRopeSpec``."""
     if layout not in LAYOUTS:
         raise InvalidRopeSpec(f"unknown layout {layout!r} (known: {', '.join(LAYOUTS)})")
-    return layout  # type: ignore[return-value]
+    return layout
 
 
 def pair_dims(layout: Layout, n_pairs: int) -> tuple[slice, slice]:

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from rope_sym.errors import InvalidRopeSpec
 
-
 MAX_HEAD_DIM = 1 << 14
 """Largest head (or rotary) dim accepted: far above any model's (at most 576 today), and small enough that a
 block of the erasure scan (positions x pairs) stays within memory."""
@@ -22,7 +21,7 @@ def finite_real(value: object, name: str) -> float:
     try:
         x = float(value)
     except OverflowError:  # an int beyond float64, e.g. 10**400
-        raise InvalidRopeSpec(f"{name} must be finite, got an integer of {len(str(abs(int(value))))} digits") from None
+        raise InvalidRopeSpec(f"{name} must be finite, got an integer of {len(str(abs(value)))} digits") from None
     if not math.isfinite(x):
         raise InvalidRopeSpec(f"{name} must be finite, got {value!r}")
     return x

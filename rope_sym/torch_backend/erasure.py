@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from rope_sym.erasure.codes import ArrayOps
 from rope_sym.erasure import RESOLUTION_LIMIT, Iterate, erasure_scan
+from rope_sym.erasure.codes import ArrayOps
 from rope_sym.erasure.report import ErasureReport
 from rope_sym.spectrum.spec import RopeSpec
 from rope_sym.torch_backend.pipelines import TorchRope

@@ -1,6 +1,6 @@
-"""One check per derivation: every SymPy step verifies, and the closed form of ``rope_sym.bounds.closed_forms`` agrees with an
-independent 50-digit bisection of the defining condition (relative agreement 1e-12, the float closed form's
-accuracy with margin)."""
+"""One check per derivation: every SymPy step verifies, and the closed form of ``rope_sym.bounds.closed_forms``
+agrees with an independent 50-digit bisection of the defining condition (relative agreement 1e-12, the float closed
+form's accuracy with margin)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import mpmath
 
-from rope_sym.bounds import closed_forms as bd
 from derivations.catalog import get
+from rope_sym.bounds import closed_forms as bd
 from verify.checks import CheckOptions, Outcome, check
 
 DPS = 50

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from rope_sym.bounds.closed_forms import dc_stability_base
 from rope_sym import RopeSpec, frequencies
+from rope_sym.bounds.closed_forms import dc_stability_base
 from rope_sym.formats import BF16, FP16, FP32
 from rope_sym.long_context import (
     Estimate,

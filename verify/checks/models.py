@@ -7,10 +7,10 @@ import warnings
 
 import numpy as np
 
+from rope_sym.bounds.models import case_study
 from rope_sym.models.registry import MODELS, get_model
 from rope_sym.scaling import inv_freq
 from verify.checks import CheckOptions, Outcome, check
-from rope_sym.bounds.models import case_study
 
 
 @check("models-case-study", "every registry model (>= 20) parses and gets a zone verdict on its effective spectrum")

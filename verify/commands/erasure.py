@@ -24,8 +24,8 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", choices=BACKENDS, default="emulated",
                         help="emulated: exact emulation (default); torch: torch tensors on --device")
     add_device_argument(parser)
-    parser.add_argument("--chunk", type=int, default=None, help="positions per block (torch backend; "
-                        "default 4096 on a CPU, 131072 on a GPU)")
+    parser.add_argument("--chunk", type=int, default=None, help="positions per block (default: 2^18 values "
+                        "per block on a CPU, 2^23 on a GPU, i.e. 4096 and 131072 positions at 64 pairs)")
     parser.add_argument("--no-attention", action="store_true", help="skip the rotated-query count (faster)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
 
@@ -64,12 +64,12 @@ def render(report: ErasureReport) -> str:
     if r.distinct_rotated is not None:
         rows += [["distinct rotated queries", _fmt(r.distinct_rotated)],
                  ["first rotated collision", _fmt(r.first_rotated_collision)]]
-    backend = getattr(r, "backend", "emulated")
+    backend = r.backend
     if backend == "emulated":
         rows += [["cos/sin decided by the oracle", _fmt(r.oracle_decided)]]
     else:
-        rows += [["device", getattr(r, "device", "")],
-                 ["scan time (s)", f"{getattr(r, 'scan_seconds', 0.0):.2f}"]]
+        rows += [["device", r.device],
+                 ["scan time (s)", f"{r.scan_seconds:.2f}"]]
     head = (f"erasure scan ({backend}): base {format_number(r.base)}, head dim {r.head_dim} (rotary {r.rotary_dim}), "
             f"context {format_number(r.context)}, pipeline {r.pipeline}, dtype {r.dtype}")
     lines = [head, "", format_table(["figure", "value"], rows), "",
@@ -84,15 +84,10 @@ def render(report: ErasureReport) -> str:
 def _run(args: argparse.Namespace) -> int:
     spec = spec_from_args(args)
     iterate = progress_for(args)
-    if args.backend == "torch":
-        from rope_sym.torch_backend.erasure import torch_erasure_scan  # torch is optional: imported only here
-
-        report: ErasureReport = torch_erasure_scan(
-            spec, args.context, args.dtype, args.pipeline, device=args.device, autocast=args.autocast,
-            attention=not args.no_attention, chunk=args.chunk, iterate=iterate)
-    else:
-        report = erasure_scan(spec, args.context, args.dtype, args.pipeline, attention=not args.no_attention,
-                              iterate=iterate)
+    # one engine; the library refuses --device/--autocast for the emulated backend (they would not apply)
+    report: ErasureReport = erasure_scan(
+        spec, args.context, args.dtype, args.pipeline, backend=args.backend, device=args.device,
+        autocast=args.autocast, attention=not args.no_attention, chunk=args.chunk, iterate=iterate)
     print(to_json(report.to_dict()) if args.json else render(report))
     return 0
 

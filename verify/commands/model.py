@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from rope_sym.bounds import BOUND_NAMES, model_report, resolve_model
 from rope_sym.bounds.closed_forms import DEFAULT_EPS
 from verify.commands import Command, command
-from rope_sym.bounds import BOUND_NAMES, model_report, resolve_model
 from verify.report import format_number, format_table, to_json
 
 

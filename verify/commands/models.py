@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import warnings
 
+from rope_sym.bounds import BOUNDS, case_study
 from rope_sym.bounds.closed_forms import DEFAULT_EPS
 from verify.commands import Command, command
-from rope_sym.bounds import BOUNDS, case_study
 from verify.report import format_number, format_table, to_json
-
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:

@@ -1,0 +1,88 @@
+"""The error contract: bad input is a ``RopeSymError`` naming the input (library), one line on stderr and exit 2
+(CLI), never a traceback and never silently wrong figures."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from rope_sym import RopeSpec, RopeSymError, frequencies_mp
+from rope_sym.bounds import depth_base, theta_min_of, zone_report
+from rope_sym.erasure import ERASED_FRACTION, erasure_scan, erased_mask
+from rope_sym.models import from_hf_config
+from rope_sym.scaling import RopeConfig, inv_freq
+from verify.cli import main
+
+BIG = 10**400
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: RopeSpec(int(1e9), 1e4), "head dim must be at most 16384"),
+    (lambda: RopeSpec(BIG, 1e4), "head dim must be at most 16384, got an integer of 401 digits"),
+    (lambda: RopeSpec(128, BIG), "base must be finite, got an integer of 401 digits"),
+    (lambda: RopeSpec(128, 1e4 + 0j), "base must be a real number"),
+    (lambda: RopeSpec(True, 1e4), "head dim must be an integer"),
+    (lambda: depth_base(4096, 128, 0.5, BIG), "depth must be at most"),
+    (lambda: zone_report(1e4, BIG, 128), "context must be finite"),
+    (lambda: theta_min_of(1.0, 128), "base must be greater than 1"),
+    (lambda: frequencies_mp(RopeSpec(8, 1e4), dps=0), "dps must be at least 1"),
+    (lambda: inv_freq(RopeConfig("default", 128, 1e4), seq_len=-5), "seq_len must be positive"),
+    (lambda: RopeConfig("llama3", 128, 5e5, factor=8.0, original_max_position_embeddings=8192,
+                        low_freq_factor=0.0, high_freq_factor=4.0), "'low_freq_factor' must be a finite number > 0"),
+    (lambda: erasure_scan(RopeSpec(8, 1e4), 64, chunk=-1), "chunk must be at least 1"),
+    (lambda: erasure_scan(RopeSpec(8, 1e4), 64, chunk=0), "chunk must be at least 1"),
+    (lambda: erasure_scan(RopeSpec(8, 1e4), 64, device="cpu"), "apply to the torch backend only"),
+    (lambda: erasure_scan(RopeSpec(8, 1e4), 64, autocast=True), "apply to the torch backend only"),
+    (lambda: erasure_scan(RopeSpec(8, 1e4), 64, backend="jax"), "unknown backend 'jax'"),
+    (lambda: erasure_scan(RopeSpec(8, 1e4), 64, probes=[64]), "probe positions must lie in 0 .. 63"),
+])
+def test_library_refuses_with_one_sentence(call, message):
+    with pytest.raises(RopeSymError, match=message) as info:
+        call()
+    assert "\n" not in str(info.value)
+
+
+def test_config_files_that_are_not_configs(tmp_path):
+    binary = tmp_path / "binary.json"
+    binary.write_bytes(b'{"rope_theta": \xff\xfe}')
+    nested = tmp_path / "nested.json"
+    nested.write_text("[" * 100_000 + "]" * 100_000)
+    for path, message in [(binary, "is not UTF-8 text"), (nested, "nested too deeply"),
+                          (tmp_path, "is a directory"), (tmp_path / "missing.json", "cannot read config")]:
+        with pytest.raises(RopeSymError, match=message):
+            from_hf_config(path)
+
+
+@pytest.mark.parametrize("argv", [
+    ["erasure", "--base", "1e4", "--head-dim", "8", "--context", "64", "--chunk", "-1"],
+    ["erasure", "--base", "1e4", "--head-dim", "8", "--context", "64", "--chunk", "0"],
+    ["erasure", "--base", "1e4", "--head-dim", "1000000000", "--context", "64"],
+    ["zone", "--base", "1e4", "--head-dim", "128", "--context", "4096", "--depth", str(BIG)],
+    ["zone", "--base", "1e4", "--head-dim", str(BIG), "--context", "4096"],
+])
+def test_cli_refuses_in_one_line(argv, capsys):
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "Traceback" not in err, err
+
+
+def test_erasure_threshold_is_strictly_above_one_half():
+    # a pair on exactly one half of its steps is not erased; one step more and it is
+    assert ERASED_FRACTION == 0.5
+    assert erased_mask([0.5, 0.5 + 2**-52, 0.25]).tolist() == [False, True, False]
+    # a real scan whose slowest pair sits on 1/2 exactly: L = 3 positions, 2 steps, one of them unchanged
+    spec = RopeSpec(2, 1e4)
+    r = erasure_scan(spec, 3, "bf16", "native", attention=False, probes=[])
+    steps = np.array(r.adjacent_erasure) * (r.context - 1)
+    assert np.allclose(steps, np.round(steps))
+    assert r.erased_pairs == int(np.sum(np.array(r.adjacent_erasure) > 0.5))
+
+
+def test_model_without_context_says_to_give_it(capsys, tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"head_dim": 128, "rope_theta": 1e4, "num_hidden_layers": 4}))
+    assert main(["model", str(path)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "--context" in err, err
