@@ -10,7 +10,7 @@ import pytest
 
 from rope_sym import RopeSpec, RopeSymError, frequencies_mp
 from rope_sym.bounds import depth_base, theta_min_of, zone_report
-from rope_sym.erasure import ERASED_FRACTION, erasure_scan, erased_mask
+from rope_sym.erasure import ERASED_FRACTION, erased_mask, erasure_scan
 from rope_sym.models import from_hf_config
 from rope_sym.scaling import RopeConfig, inv_freq
 from verify.cli import main
