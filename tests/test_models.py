@@ -97,8 +97,17 @@ def test_cli_models_table() -> None:
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
     assert all(any(line.startswith(name + " ") for line in lines) for name in MODELS)
-    assert "warning: Llama-4-Scout-17B-16E" in run.stdout  # the equal-band warning is shown, not hidden
+    # the equal-band warning is shown, not hidden: one line on stderr, never on stdout
+    assert "warning: Llama-4-Scout-17B-16E" in run.stderr and "warning" not in run.stdout
+    assert all(line.startswith("warning: ") for line in run.stderr.splitlines())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         inside = sum(r["verdict"] == "inside" for r in case_study())
     assert f"{inside} of {len(MODELS)} models inside" in run.stdout
+
+
+def test_cli_models_json_is_pure_json_on_stdout() -> None:
+    run = verify("models", "--json")
+    assert run.returncode == 0, run.stderr
+    assert len(json.loads(run.stdout)) == len(MODELS)
+    assert "warning: Llama-4-Scout-17B-16E" in run.stderr

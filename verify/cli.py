@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import sys
 import time
+import warnings
 from collections.abc import Sequence
+from typing import TextIO
 
 from rope_sym.errors import RopeSymError
 from verify.checks import CHECKS, CheckOptions, CheckResult, Status, run_check
@@ -73,8 +75,15 @@ def _run_command(name: str, argv: Sequence[str]) -> int:
     return entry.item.run(parser.parse_args(argv))
 
 
+def _one_line_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                      file: TextIO | None = None, line: str | None = None) -> None:
+    """Warnings as one line on stderr, ``warning: ...``, never Python's ``file:line: Category`` form."""
+    sys.stderr.write(f"warning: {message}\n")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status. User errors print one line on stderr and give 2."""
+    warnings.showwarning = _one_line_warning
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         if not args or args[0] in ("-h", "--help", "help"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import warnings
 
 from rope_sym.bounds import BOUNDS, case_study
@@ -44,8 +45,8 @@ def _run(args: argparse.Namespace) -> int:
         print(case_study_table(reports))
         inside = sum(r["verdict"] == "inside" for r in reports)
         print(f"{inside} of {len(reports)} models inside the zone")
-    for message in dict.fromkeys(str(w.message) for w in caught):
-        print(f"  warning: {message}")
+    for message in dict.fromkeys(str(w.message) for w in caught):  # stderr: stdout stays pure JSON or the table
+        sys.stderr.write(f"warning: {message}\n")
     return 0
 
 
