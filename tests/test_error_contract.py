@@ -86,3 +86,133 @@ def test_model_without_context_says_to_give_it(capsys, tmp_path):
     assert main(["model", str(path)]) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1 and "--context" in err, err
+
+
+SETTING = ["--base", "1e4", "--head-dim", "8", "--context", "64"]
+
+# one bad input per command, each refused in one line with exit 2 and nothing on stdout
+EVERY_COMMAND_BAD_INPUT = {
+    "zone": ["zone", "--base", "0.5", "--context", "4096", "--head-dim", "128"],
+    "model": ["model", "No-Such-Model-7B"],
+    "models": ["models", "--dtype", "fp7"],
+    "erasure": ["erasure", "--base", "1e4", "--head-dim", "7", "--context", "64"],
+    "attention": ["attention", *SETTING, "--channel", "nonsense"],
+    "confirm": ["confirm", "--base", "1e4", "--head-dim", "8", "--context", "-3"],
+    "plot": ["plot", "--out", "zone.bmpx"],
+    "latex": ["latex"],
+    "bench": ["bench", "no-such-bench"],
+    "checks": ["no-such-check"],
+    "all": ["all", "--json", "/no/such/dir/out.json"],
+}
+
+
+@pytest.mark.parametrize("argv", EVERY_COMMAND_BAD_INPUT.values(), ids=EVERY_COMMAND_BAD_INPUT.keys())
+def test_every_command_refuses_bad_input_in_one_line(argv, capsys):
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "Traceback" not in err, (out, err)
+    assert err.startswith("python -m verify"), err
+
+
+def test_every_command_has_a_bad_input_case():
+    from verify.commands import COMMANDS
+
+    assert set(COMMANDS.names()) <= set(EVERY_COMMAND_BAD_INPUT)
+
+
+def _output_cases(tmp_path):
+    existing_file = tmp_path / "file.txt"
+    existing_file.write_text("x")
+    return [
+        (["all", "--json", str(tmp_path / "missing" / "r.json")], "does not exist"),
+        (["all", "--json", str(tmp_path)], "is a directory"),
+        (["bench", "--quick", "--json", str(tmp_path / "missing" / "b.json")], "does not exist"),
+        (["plot", "--out", str(tmp_path / "missing" / "zone.png")], "does not exist"),
+        (["plot", "--out", str(tmp_path)], "is a directory"),
+        (["plot", "--out", str(tmp_path / "zone.jpgx")], "unknown file type '.jpgx'"),
+        (["plot", "--out", str(tmp_path / "zone")], "unknown file type '(no suffix)'"),
+        (["latex", "--out", str(existing_file)], "is a file, not a directory"),
+        (["latex", "--out", str(existing_file / "sub")], "is not a directory"),
+    ]
+
+
+def test_output_paths_are_checked_before_the_work(tmp_path, capsys, monkeypatch):
+    import verify.checks as checks
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the work ran before the output path was checked")
+
+    monkeypatch.setattr(checks, "run_check", no_work)
+    monkeypatch.setattr("verify.cli.run_check", no_work)
+    for argv, message in _output_cases(tmp_path):
+        assert main(argv) == 2, argv
+        out, err = capsys.readouterr()
+        assert out == "" and err.count("\n") == 1 and message in err, (argv, err)
+
+
+def test_a_write_failure_on_a_device_is_one_line(capsys):
+    from pathlib import Path
+
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full on this system")
+    assert main(["latex", "--format", "text", "--out", "/dev/full/x"]) == 2
+    assert main(["zone", "--base", "1e4", "--context", "4096", "--head-dim", "128"]) == 0
+    capsys.readouterr()
+    from verify.commands import UsageError
+    from verify.output_paths import write_text
+
+    with pytest.raises(UsageError, match="cannot write /dev/full: No space left on device"):
+        write_text("/dev/full", "x" * 100_000)
+
+
+def test_an_existing_output_file_is_overwritten(tmp_path, capsys):
+    target = tmp_path / "old.json"
+    target.write_text("stale")
+    assert main(["bench", "rounding", "--quick", "--json", str(target)]) == 0
+    capsys.readouterr()
+    assert json.loads(target.read_text())["rounding"]["rows"]
+
+
+def test_ctrl_c_while_the_toolkit_imports_is_one_line_and_130():
+    import subprocess
+    import sys
+
+    # a KeyboardInterrupt raised from inside the import of the heavy modules, deterministically
+    program = (
+        "import builtins, runpy, sys\n"
+        "real = builtins.__import__\n"
+        "def interrupting(name, *args, **kwargs):\n"
+        "    if name.startswith('rope_sym.bounds'):\n"
+        "        raise KeyboardInterrupt\n"
+        "    return real(name, *args, **kwargs)\n"
+        "builtins.__import__ = interrupting\n"
+        "sys.argv = ['verify', 'zone', '--base', '1e4', '--context', '4096', '--head-dim', '128']\n"
+        "runpy.run_module('verify', run_name='__main__')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 130, done
+    assert done.stdout == "" and done.stderr == "interrupted\n", done.stderr
+
+
+def test_a_real_sigint_during_start_up_never_prints_a_traceback():
+    import signal
+    import subprocess
+    import sys
+
+    # -X importtime reports each import on stderr as it completes: signal once the launcher (our first code)
+    # has loaded, while the toolkit is still importing
+    proc = subprocess.Popen([sys.executable, "-X", "importtime", "-m", "verify", "zone", "--base", "1e4",
+                             "--context", "4096", "--head-dim", "128"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if line.rstrip().endswith("verify.launcher"):
+            proc.send_signal(signal.SIGINT)
+            break
+    _, rest = proc.communicate(timeout=60)
+    err = [ln for ln in rest.splitlines() if not ln.startswith("import time:")]
+    assert "Traceback" not in rest, rest
+    # interrupted (130; -2 when the signal lands as the interpreter shuts down), or finished first (0)
+    assert proc.returncode in (130, -signal.SIGINT, 0), (proc.returncode, err)
+    if proc.returncode != 0:
+        assert err in ([], ["interrupted"]), err

@@ -7,8 +7,9 @@ import math
 import gmpy2
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
+from strategies import ROUNDED_FORMAT_NAMES, float64_arrays, formats_and_boundary_values, rounded_formats
 
 from rope_sym.errors import NotRepresentable, UnknownFormat
 from rope_sym.formats import (
@@ -81,6 +82,77 @@ def test_get_format_by_name_and_alias():
     assert isinstance(UnknownFormat("x"), ValueError)
 
 
+# ------------------------------------------------------------------------------------------------ pinned traps
+# (x, format, the correctly rounded value): each expectation is derived by hand from the format's definition and
+# checked against the gmpy2 oracle in test_pinned_traps; the @given tests below also run every one as an @example.
+
+TRAPS = [
+    # double rounding through float32: float32(x) is the exact tie 1 + 2^-8, which bf16 rounds to even (1.0)
+    (1 + 2**-8 + 2**-30, BF16, 1 + 2**-7),
+    (1 + 2**-8 + 2**-40, BF16, 1 + 2**-7),
+    (-(1 + 2**-8 + 2**-30), BF16, -(1 + 2**-7)),
+    # exact ties: to the even significand, down (1 = 1.0000000b) and up (1 + 2^-6 = 1.0000010b)
+    (1 + 2**-8, BF16, 1.0),
+    (1 + 3 * 2**-8, BF16, 1 + 2**-6),
+    (-(1 + 2**-8), BF16, -1.0),
+    (1 + 2**-11, FP16, 1.0),
+    (1 + 3 * 2**-11, FP16, 1 + 2**-9),
+    (1 + 2**-24, FP32, 1.0),
+    (1 + 2**-24 + 2**-52, FP32, 1 + 2**-23),
+    # overflow: the tie max + ulp/2 goes to inf (the even neighbour 2^(emax+1) is out of range)
+    (65520.0, FP16, math.inf),
+    (-65520.0, FP16, -math.inf),
+    (65519.99, FP16, 65504.0),
+    (math.nextafter(65520.0, 0.0), FP16, 65504.0),
+    ((2 - 2**-8) * 2.0**127, BF16, math.inf),
+    (math.nextafter((2 - 2**-8) * 2.0**127, 0.0), BF16, (2 - 2**-7) * 2.0**127),
+    ((2 - 2**-24) * 2.0**127, FP32, math.inf),
+    (math.nextafter((2 - 2**-24) * 2.0**127, 0.0), FP32, (2 - 2**-23) * 2.0**127),
+    (61440.0, E5M2, math.inf),
+    (math.nextafter(61440.0, 0.0), E5M2, 57344.0),
+    # E4M3FN: 448 = 1.110b * 2^8 is even, so the tie 464 rounds down to it; anything above overflows to NaN
+    (464.0, E4M3, 448.0),
+    (math.nextafter(464.0, math.inf), E4M3, math.nan),
+    (-464.0, E4M3, -448.0),
+    # the smallest subnormal's half is a tie with zero (even): down; a float64 ulp above it rounds up
+    (2**-25, FP16, 0.0),
+    (-(2**-25), FP16, -0.0),
+    (2**-25 * (1 + 2**-52), FP16, 2**-24),
+    (3 * 2**-25, FP16, 2**-23),  # tie between 1 and 2 subnormal quanta: to the even 2
+    (2**-134, BF16, 0.0),
+    (2**-134 * (1 + 2**-52), BF16, 2**-133),
+    (2**-150, FP32, 0.0),
+    (-(2**-150) * (1 + 2**-52), FP32, -(2**-149)),
+    (2**-10, E4M3, 0.0),
+    (2**-17 * (1 + 2**-52), E5M2, 2**-16),
+    (5e-324, FP16, 0.0),
+    (-5e-324, BF16, -0.0),
+    # specials, in every format: signed zeros, NaN, infinities (NaN in E4M3FN, which has none)
+    *[(v, f, v) for f in ROUNDED for v in (0.0, -0.0, math.nan)],
+    *[(v, f, v if f.has_inf else math.nan) for f in ROUNDED for v in (math.inf, -math.inf)],
+]
+
+
+def _trap_id(case):
+    x, fmt, _ = case
+    return f"{fmt.name}:{x!r}"
+
+
+def with_traps(test):
+    """Run ``test(x, fmt)`` on every trap as an explicit example (always, before any generated case)."""
+    for x, fmt, _ in TRAPS:
+        test = example(x, fmt)(test)
+    return test
+
+
+@pytest.mark.parametrize("case", TRAPS, ids=[_trap_id(c) for c in TRAPS])
+def test_pinned_traps(case):
+    x, fmt, expected = case
+    assert same_bits(oracle_round(x, fmt), expected), "the hand-derived expectation disagrees with the oracle"
+    assert same_bits(round_to(x, fmt), expected)
+    assert same_bits(round_to(np.array([x, x]), fmt), np.array([expected, expected])).all()
+
+
 # ------------------------------------------------------------------------------------------ fast path vs oracle
 
 @pytest.mark.parametrize("fmt", ROUNDED, ids=lambda f: f.name)
@@ -106,20 +178,40 @@ def test_crafted_sets_really_are_hard():
     assert (~same_bits(via_fp32, np.array(oracle_round_many(x, BF16)))).mean() > 0.2
 
 
-@given(st.floats(allow_nan=True, allow_infinity=True), st.sampled_from(ROUNDED))
+def test_rounded_format_strategy_covers_the_rounded_formats():
+    assert sorted(ROUNDED_FORMAT_NAMES) == sorted(f.name for f in ROUNDED)
+
+
+@with_traps
+@given(st.floats(allow_nan=True, allow_infinity=True), rounded_formats())
 def test_round_to_matches_oracle_on_any_float(x, fmt):
     assert same_bits(round_to(x, fmt), oracle_round(x, fmt))
 
 
-@given(st.lists(st.floats(-1e6, 1e6), min_size=2, max_size=50), st.sampled_from(ROUNDED))
+@given(formats_and_boundary_values())
+def test_round_to_matches_oracle_near_format_boundaries(fmt_and_x):
+    fmt, x = fmt_and_x
+    assert same_bits(round_to(x, fmt), oracle_round(x, fmt))
+
+
+@example(np.array([1.0, 1 + 2**-8, 1 + 2**-8 + 2**-30, 1 + 3 * 2**-8, 1 + 2**-7]), BF16)
+@example(np.array([65504.0, 65519.99, math.nextafter(65520.0, 0.0), 65520.0, 65536.0]), FP16)
+@example(np.array([-(2**-24), -(2**-25), -0.0, 0.0, 2**-25, 2**-25 * (1 + 2**-52)]), FP16)
+@example(np.array([440.0, 448.0, 464.0, math.nextafter(464.0, math.inf)]), E4M3)
+@given(float64_arrays(2, 50, min_value=-1e6, max_value=1e6), rounded_formats())
 def test_round_to_is_monotone_and_idempotent(xs, fmt):
-    x = np.sort(np.array(xs))
+    x = np.sort(xs)
     r = round_to(x, fmt)
     finite = np.isfinite(r)
     assert np.all(np.diff(r[finite]) >= 0)
     assert same_bits(round_to(r, fmt), r).all()
 
 
+@example(2049.0)  # a tie between 2048 and 2050: the error is exactly half an ulp
+@example(1 + 2**-11)
+@example(2**-14)  # the smallest normal
+@example(2**-14 + 2**-25)  # half a quantum above the smallest normal: a tie
+@example(60000.0)
 @given(st.floats(min_value=2**-14, max_value=60000.0))
 def test_fp16_error_is_at_most_half_an_ulp(x):
     r = float(round_to(x, FP16))

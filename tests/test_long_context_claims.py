@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from rope_sym import RopeSpec, apply_rope, frequencies
+from rope_sym.bounds.published import MEN_TABLE_D128, SU_TABLE_D128
 from rope_sym.formats import BF16, FP16, FP32
 from rope_sym.long_context import (
     Estimate,
@@ -32,9 +33,6 @@ from rope_sym.long_context import (
 )
 
 D = 128
-# Published lower bounds on the base for d = 128 (reference: shared/reference/paper-bounds.md), printed to 2 digits.
-MEN_TABLE_D128 = {1024: 4.3e3, 2048: 1.6e4, 4096: 2.7e4, 8192: 8.4e4, 16384: 3.1e5, 32768: 6.4e5}
-SU_TABLE_D128 = {1024: 4.3e3, 2048: 1.2e4, 4096: 2.7e4, 8192: 8.4e4, 16384: 2.3e5, 32768: 6.3e5}  # m <= L-1
 SAMPLES = 20_000
 CONTEXTS = [16 * 4**j for j in range(9)]  # 16 .. 1,048,576
 

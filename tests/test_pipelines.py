@@ -199,3 +199,36 @@ def test_bad_input_raises_one_sentence(call):
     with pytest.raises(InvalidRopeSpec) as info:
         call()
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("pipeline", PIPELINES)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(("head_dim", "base"), [(128, 5e5), (64, 1e4), (8, 3e9)])
+def test_the_scans_compact_fast_path_is_cos_sin_bit_for_bit(pipeline, dtype, head_dim, base):
+    from rope_sym.pipelines.emulated import COMPACT_DTYPES, stored_cos_sin
+
+    spec = RopeSpec(head_dim, base)
+    positions = np.concatenate([np.arange(0, 300), np.arange(0, 70_000, 7), [65519, 65520, 2**24 - 1, 2**24 + 1]])
+    c, s = cos_sin(spec, positions, dtype, pipeline)
+    fast_c, fast_s, _ = stored_cos_sin(spec, positions, dtype, pipeline)
+    store = pipeline_formats(dtype, pipeline).store.name
+    assert fast_c.dtype == fast_s.dtype == COMPACT_DTYPES[store]
+    for fast, slow in ((fast_c, c), (fast_s, s)):
+        wide = fast.astype(np.float64)
+        assert np.array_equal(wide, slow, equal_nan=True)
+        assert np.array_equal(np.signbit(wide), np.signbit(slow))
+
+
+def test_fp32_to_bf16_is_one_correct_rounding_on_crafted_cases():
+    from rope_sym.formats import BF16, FP32, hard_cases, oracle_round_many
+    from rope_sym.pipelines.emulated import fp32_to_bf16
+
+    crafted = np.concatenate([*hard_cases(BF16, n=4000, seed=5).values(), *hard_cases(FP32, n=2000, seed=6).values()])
+    x32 = np.asarray(round_to(crafted, FP32)).astype(np.float32)  # fp32 inputs, as the pipeline has them
+    x32 = np.concatenate([x32, np.array([3.3895314e38, np.finfo(np.float32).max, 2**-133, 2**-134, -0.0,
+                                         np.inf, -np.inf, np.nan], dtype=np.float32)])
+    got = fp32_to_bf16(x32).astype(np.float64)
+    want = np.array(oracle_round_many(x32.astype(np.float64).tolist(), BF16))
+    assert np.array_equal(got, want, equal_nan=True)
+    numbers = ~np.isnan(want)  # a NaN's sign carries no meaning
+    assert np.array_equal(np.signbit(got[numbers]), np.signbit(want[numbers]))

@@ -1,5 +1,5 @@
 """``python -m verify``."""
 
-from verify.cli import main
+from verify.launcher import run
 
-raise SystemExit(main())
+run()

@@ -19,6 +19,8 @@ from typing import TextIO
 from rope_sym.errors import RopeSymError
 from verify.checks import CHECKS, CheckOptions, CheckResult, Status, run_check
 from verify.commands import COMMANDS, OneLineParser, UsageError
+from verify.launcher import INTERRUPTED
+from verify.output_paths import output_file
 from verify.progress import progress
 from verify.report import format_table, write_json
 
@@ -47,6 +49,8 @@ def _run_checks(argv: Sequence[str]) -> int:
     unknown = [n for n in names if n not in CHECKS]
     if unknown:
         raise UsageError(f"unknown check {unknown[0]!r} (see '{PROG} list')")
+    if args.json:
+        output_file(args.json, "--json")
     options = CheckOptions(full=args.full, progress=sys.stderr.isatty())
     start = time.perf_counter()
     results: list[CheckResult] = []
@@ -103,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
-        return 130
+        return INTERRUPTED
     except SystemExit as exc:  # argparse: --help (0) or a one-line usage error (2)
         return int(exc.code or 0)
 

@@ -50,4 +50,7 @@ def to_json(data: Any) -> str:
 
 
 def write_json(path: str | Path, data: Any) -> None:
-    Path(path).write_text(to_json(data) + "\n")
+    """Write ``data`` as strict JSON; a write failure is a one-line ``UsageError``."""
+    from verify.output_paths import write_text
+
+    write_text(path, to_json(data) + "\n")

@@ -1,12 +1,14 @@
 """The emulated scan backend: the pipelines of ``rope_sym.pipelines`` in numpy, every step one correct rounding.
 
-Values are float64 arrays holding values of the pipeline's formats; their codes are the bit patterns of those
-values in the format's own width, obtained by exact conversions (a bf16 value is an fp32 value whose low 16 bits
-are zero, so its code is the fp32 pattern shifted right by 16; nothing is rounded here).
+Stored values are arrays of the store format's compact numpy dtype (``COMPACT_DTYPES``: float32 for bf16 and
+fp32, float16, float64), the rotated vectors float64 arrays; codes are the bit patterns of those values in the
+format's own width, obtained by exact conversions (a bf16 value is an fp32 value whose low 16 bits are zero, so
+its code is the fp32 pattern shifted right by 16; nothing is rounded here).
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
@@ -14,14 +16,24 @@ from numpy.typing import NDArray
 
 from rope_sym.erasure.codes import ArrayOps
 from rope_sym.formats import FloatFormat
-from rope_sym.pipelines.emulated import cos_sin_with_stats, rotate_with, stored_positions
+from rope_sym.pipelines.emulated import rotate_with, stored_cos_sin, stored_positions
 from rope_sym.pipelines.table import pipeline_formats
 from rope_sym.spectrum.rotation import DEFAULT_LAYOUT
 from rope_sym.spectrum.spec import RopeSpec
 
 Array = NDArray[np.float64]
+Stored = NDArray[np.floating]  # a store format's compact dtype (COMPACT_DTYPES)
 
 _INTS = {1: np.int8, 2: np.int16, 4: np.int32, 8: np.int64}
+
+
+_HIGH_HALF = 1 if sys.byteorder == "little" else 0
+
+
+def _bf16_bits(v: NDArray[np.floating]) -> NDArray[np.int16]:
+    """bf16 codes of bf16 values held as float32 (or float64): the high 16 bits of the fp32 pattern, as a view."""
+    v32 = np.ascontiguousarray(v, dtype=np.float32)
+    return v32.view(np.int16).reshape(*v32.shape, 2)[..., _HIGH_HALF]
 
 
 def _bits_of(fmt: FloatFormat) -> Any:
@@ -29,11 +41,11 @@ def _bits_of(fmt: FloatFormat) -> Any:
     if fmt.name == "fp64":
         return lambda v: v.view(np.int64)
     if fmt.name == "fp32":
-        return lambda v: v.astype(np.float32).view(np.int32)
+        return lambda v: np.asarray(v, dtype=np.float32).view(np.int32)
     if fmt.name == "fp16":
-        return lambda v: v.astype(np.float16).view(np.int16)
+        return lambda v: np.asarray(v, dtype=np.float16).view(np.int16)
     if fmt.name == "bf16":
-        return lambda v: (v.astype(np.float32).view(np.uint32) >> np.uint32(16)).astype(np.uint16).view(np.int16)
+        return _bf16_bits
     raise ValueError(f"no code width for {fmt.name}")  # pragma: no cover - store formats are DTYPES
 
 
@@ -60,14 +72,14 @@ class EmulatedBackend:
         self.ops = numpy_ops(self.formats.store)
         self.oracle_decided = 0
 
-    def cos_sin(self, lo: int, hi: int) -> tuple[Array, Array]:
+    def cos_sin(self, lo: int, hi: int) -> tuple[Stored, Stored]:
         return self._cos_sin(np.arange(lo, hi, dtype=np.float64), count=True)
 
-    def cos_sin_at(self, positions: NDArray[np.int64]) -> tuple[Array, Array]:
+    def cos_sin_at(self, positions: NDArray[np.int64]) -> tuple[Stored, Stored]:
         return self._cos_sin(np.asarray(positions, dtype=np.float64), count=False)
 
-    def _cos_sin(self, positions: Array, count: bool) -> tuple[Array, Array]:
-        c, s, decided = cos_sin_with_stats(self.spec, positions, self.formats.dtype, self.formats.pipeline)
+    def _cos_sin(self, positions: Array, count: bool) -> tuple[Stored, Stored]:
+        c, s, decided = stored_cos_sin(self.spec, positions, self.formats.dtype, self.formats.pipeline)
         if count:
             self.oracle_decided += decided
         return c, s

@@ -206,6 +206,91 @@ def cos_sin_with_stats(spec: RopeSpec, positions: ArrayLike, dtype: str | FloatF
     return np.asarray(round_to(c, store), dtype=np.float64), np.asarray(round_to(s, store), dtype=np.float64), decided
 
 
+# ----------------------------------------------------------------------------- compact stored values (the scan)
+
+COMPACT_DTYPES: dict[str, type[np.floating]] = {"bf16": np.float32, "fp16": np.float16, "fp32": np.float32,
+                                                "fp64": np.float64}
+"""The narrowest native numpy dtype holding every value of a store format exactly (bf16 values are fp32
+values whose low 16 significand bits are zero)."""
+
+_BF16_HALF = np.uint32(0x7FFF)
+_BF16_KEEP = np.uint32(0xFFFF0000)
+
+
+def fp32_to_bf16(x: NDArray[np.float32]) -> NDArray[np.float32]:
+    """fp32 values rounded to bf16 (nearest-even), as fp32 values: the integer form of one correct rounding.
+
+    With ``b`` the fp32 bit pattern, ``(b + 0x7FFF + bit16(b)) & 0xFFFF0000`` adds just under half a bf16 ulp
+    (exactly half when the kept part is odd, so ties go to even) and drops the low 16 bits; a carry moves into
+    the exponent as it should (to infinity past the largest bf16), and subnormals and signed zeros follow the
+    same arithmetic. NaNs are passed through unchanged (their rounding is not arithmetic).
+
+    >>> fp32_to_bf16(np.array([1 + 2**-8, 1 + 3 * 2**-8, -0.0], dtype=np.float32)).tolist()
+    [1.0, 1.015625, -0.0]
+    """
+    b = np.ascontiguousarray(x, dtype=np.float32).view(np.uint32)
+    out = (b >> np.uint32(16)) & np.uint32(1)
+    out += _BF16_HALF
+    out += b
+    out &= _BF16_KEEP
+    rounded = out.view(np.float32)
+    nan = np.isnan(x)
+    if nan.any():
+        rounded[nan] = x[nan]
+    return rounded
+
+
+def _fp32_correctly_rounded(fn: Callable[[Array], Array], oracle: Callable[[float, FloatFormat], float],
+                            angles: Array) -> tuple[NDArray[np.float32], int]:
+    """``fn`` (float64 cos/sin) of fp32 angles correctly rounded to fp32, as a float32 array, and how many values
+    the oracle decided: the IEEE cast rounds; ``near_midpoint``'s test, made on the float32 result where it can
+    be, sends the doubtful ones to the oracle."""
+    with np.errstate(invalid="ignore"):
+        approx = fn(angles)
+    out = approx.astype(np.float32)
+    shift = 53 - FP32.precision
+    low = approx.view(np.uint64) & np.uint64((1 << shift) - 1)
+    low -= np.uint64((1 << (shift - 1)) - MIDPOINT_GUARD_ULPS)
+    near = low <= np.uint64(2 * MIDPOINT_GUARD_ULPS)
+    # |approx| below fp32's smallest normal implies |out| <= it (rounding is monotone): test the narrow array
+    tiny = np.abs(out) <= np.float32(FP32.smallest_normal)
+    if tiny.any():
+        near |= tiny & (approx != 0.0)
+    flagged = np.flatnonzero(near & np.isfinite(approx)) if near.any() else np.empty(0, dtype=np.intp)
+    flat, flat_angles = out.reshape(-1), angles.reshape(-1)
+    for k in flagged:
+        flat[k] = oracle(float(flat_angles[k]), FP32)
+    return out, int(flagged.size)
+
+
+def _to_store(values: NDArray[np.floating], store: FloatFormat) -> NDArray[np.floating]:
+    """Phase-format values (float32 or float64 arrays) rounded once to the store format, in its compact dtype."""
+    if values.dtype == np.float32 and store.name in ("bf16", "fp16", "fp32"):
+        if store.name == "bf16":
+            return fp32_to_bf16(values)
+        return values.astype(COMPACT_DTYPES[store.name])  # fp32 -> fp16: numpy's cast is one correct rounding
+    return np.asarray(round_to(values, store)).astype(COMPACT_DTYPES[store.name])
+
+
+def stored_cos_sin(spec: RopeSpec, positions: ArrayLike, dtype: str | FloatFormat,
+                   pipeline: str) -> tuple[NDArray[np.floating], NDArray[np.floating], int]:
+    """The stored cos/sin as ``cos_sin`` gives them, in the store format's compact numpy dtype
+    (``COMPACT_DTYPES``), and the number of values the oracle decided: the scan's fast path.
+
+    Where phases are fp32 (``hf``, ``invfreq-cast``) the chain runs in float32 arrays: ``cos`` in float64,
+    the IEEE cast to fp32 (one correct rounding; doubtful cases to the oracle), one rounding to the store format.
+    The same values as ``cos_sin``, bit for bit (tested).
+    """
+    formats = pipeline_formats(dtype, pipeline)
+    table = angles(spec, positions, formats.dtype, formats.pipeline)
+    if formats.phase.name == "fp32":
+        c32, decided_c = _fp32_correctly_rounded(np.cos, oracle_cos, table)
+        s32, decided_s = _fp32_correctly_rounded(np.sin, oracle_sin, table)
+        return _to_store(c32, formats.store), _to_store(s32, formats.store), decided_c + decided_s
+    c, s, decided = phase_cos_sin(table, formats.phase)
+    return _to_store(c, formats.store), _to_store(s, formats.store), decided
+
+
 def cos_sin(spec: RopeSpec, positions: ArrayLike, dtype: str | FloatFormat, pipeline: str) -> tuple[Array, Array]:
     """The stored ``cos(m theta_i)`` and ``sin(m theta_i)``, float64 arrays of shape ``(len(positions), n_pairs)``.
 

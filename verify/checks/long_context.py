@@ -9,6 +9,7 @@ import numpy as np
 
 from rope_sym import RopeSpec, frequencies
 from rope_sym.bounds.closed_forms import dc_stability_base
+from rope_sym.bounds.published import SU_TABLE_D128
 from rope_sym.formats import BF16, FP16, FP32
 from rope_sym.long_context import (
     Estimate,
@@ -23,8 +24,6 @@ from rope_sym.long_context import (
 from verify.checks import CheckOptions, Outcome, check
 
 D = 128
-SU_TABLE_D128 = {1024: 4.3e3, 2048: 1.2e4, 4096: 2.7e4, 8192: 8.4e4, 16384: 2.3e5, 32768: 6.3e5, 65536: 2.1e6}
-"""Su Jianlin's recomputation of Men et al.'s table (d = 128, m <= L - 1), two printed digits."""
 
 
 def _pair(seed: int) -> tuple[np.ndarray, np.ndarray]:

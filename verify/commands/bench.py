@@ -6,6 +6,7 @@ import argparse
 
 from verify.benches import BENCHES, BenchOptions
 from verify.commands import Command, UsageError, command
+from verify.output_paths import output_file
 from verify.report import format_table, write_json
 
 
@@ -21,6 +22,8 @@ def _run(args: argparse.Namespace) -> int:
     for name in names:
         if name not in BENCHES:
             raise UsageError(f"unknown benchmark {name!r} (known: {', '.join(BENCHES.names())})")
+    if args.json:
+        output_file(args.json, "--json")
     results = {}
     for name in names:
         result = BENCHES[name].item(BenchOptions(quick=args.quick))

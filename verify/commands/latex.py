@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 from verify.commands import Command, UsageError, command
+from verify.output_paths import output_dir, write_text
 
 
 def build_pdf(tex: Path) -> Path:
@@ -26,6 +27,14 @@ def build_pdf(tex: Path) -> Path:
     return tex.with_suffix(".pdf")
 
 
+def _made(directory: Path) -> Path:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--out {directory}: cannot create it: {exc.strerror or exc}") from None
+    return directory
+
+
 def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", metavar="DIR", help="directory to write derivations.tex into (required for latex)")
     parser.add_argument("--pdf", action="store_true", help="also build DIR/derivations.pdf with pdflatex")
@@ -37,22 +46,19 @@ def _run(args: argparse.Namespace) -> int:
     from derivations.catalog import all_derivations
     from derivations.export import to_latex, to_text
 
+    if args.format == "text" and args.pdf:
+        raise UsageError("--pdf needs --format latex")
+    if args.format == "latex" and not args.out:
+        raise UsageError("latex export needs --out DIR")
+    if args.out:
+        output_dir(args.out, "--out")
     if args.format == "text":
-        if args.pdf:
-            raise UsageError("--pdf needs --format latex")
         text = to_text()
         print(text, end="")
         if args.out:
-            out = Path(args.out)
-            out.mkdir(parents=True, exist_ok=True)
-            (out / "derivations.txt").write_text(text)
+            write_text(_made(Path(args.out)) / "derivations.txt", text)
     else:
-        if not args.out:
-            raise UsageError("latex export needs --out DIR")
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        tex = out / "derivations.tex"
-        tex.write_text(to_latex())
+        tex = write_text(_made(Path(args.out)) / "derivations.tex", to_latex())
         print(f"wrote {tex}")
         if args.pdf:
             print(f"wrote {build_pdf(tex)}")

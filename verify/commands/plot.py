@@ -7,6 +7,9 @@ import argparse
 from rope_sym.bounds.closed_forms import DEFAULT_EPS
 from rope_sym.formats import get_format
 from verify.commands import Command, UsageError, command
+from verify.output_paths import output_file
+
+IMAGE_SUFFIXES = (".png", ".svg", ".pdf")
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
@@ -19,6 +22,7 @@ def _configure(parser: argparse.ArgumentParser) -> None:
 def _run(args: argparse.Namespace) -> int:
     from verify.zone_plot import render_zone_plot
 
+    output_file(args.out, "--out", IMAGE_SUFFIXES)
     dtypes = tuple(args.dtype or ("fp32", "bf16"))
     for dtype in dtypes:
         get_format(dtype)  # unknown names: one-line error, exit 2
