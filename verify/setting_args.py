@@ -4,11 +4,18 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
 
 from rope_sym.pipelines import DTYPES, PIPELINES
+from rope_sym.spectrum.rotation import interleaved_to_half
 from rope_sym.spectrum.spec import RopeSpec, check_head_dim
+from verify.commands import UsageError
 from verify.progress import progress
 
 
@@ -45,3 +52,35 @@ def progress_for(args: argparse.Namespace, label: str = "positions") -> Callable
         return progress(starts, total=len(starts), label=label, enabled=show)
 
     return iterate
+
+
+def parse_window(text: str) -> tuple[int, int]:
+    """``START:END`` as two integers (argparse ``type``: a bad value is a one-line usage error)."""
+    start, sep, end = text.partition(":")
+    try:
+        if not sep:
+            raise ValueError
+        return int(start), int(end)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"window must be START:END (two integers), got {text!r}") from None
+
+
+def read_query(path: str, spec: RopeSpec, layout: str) -> NDArray[np.float64]:
+    """A query vector from a JSON file (a list of ``head_dim`` numbers in ``layout``), in the half layout."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"--query {path}: cannot read it: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise UsageError(f"--query {path}: not a JSON list of numbers") from None
+    if not isinstance(data, list) or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in data):
+        raise UsageError(f"--query {path}: not a JSON list of numbers")
+    if len(data) != spec.head_dim:
+        raise UsageError(f"--query {path}: holds {len(data)} numbers, the head dim is {spec.head_dim}")
+    try:
+        query = np.array(data, dtype=np.float64)
+    except OverflowError:
+        query = np.array([np.inf])
+    if not np.all(np.isfinite(query)):
+        raise UsageError(f"--query {path}: holds a non-finite number")
+    return query if layout == "half" else interleaved_to_half(query, spec.rotary_dim).astype(np.float64)

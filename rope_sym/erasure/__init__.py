@@ -6,12 +6,15 @@ The *code* of position ``m`` is the vector of its stored ``(cos, sin)`` values o
 - ``distinct_positions``: the number of distinct codes, and ``first_collision``: the smallest ``m`` whose code
   equals an earlier position's (``None`` when all ``L`` codes differ);
 - ``adjacent_erasure[i]``: the fraction of ``m`` in ``[0, L-1)`` with ``code_i(m+1) == code_i(m)`` (cos and sin
-  both equal): pair ``i`` cannot see a one-token step there;
+  both equal): pair ``i`` cannot see a one-token step there; ``window=(start, end)`` counts the steps between
+  positions in ``start .. end-1`` only (erasure depends on position: near ``m = 0`` a slow pair's sine changes
+  at every step, far out it rarely does);
 - ``erased_pairs``: pairs with ``adjacent_erasure > 0.5``, and ``wall_theta``: the largest frequency
   ``theta_i = base^(-2i/d)`` among them, set against the precision wall ``theta > eps_mach`` of the paper;
 - ``resolution``: at a few probe positions, the smallest step ``k >= 1`` with ``code_i(m+k) != code_i(m)``;
-- at the level attention sees: a fixed query vector rotated in the dtype, ``distinct_rotated`` and
-  ``first_rotated_collision``.
+- at the level attention sees: a query vector (``query``, default a fixed standard normal one) rotated in the
+  dtype, ``distinct_rotated``, ``first_rotated_collision``, and per pair ``rotated_adjacent_erasure`` (both
+  rotated members unchanged) with ``rotated_erased_pairs``.
 
 Values are compared as values (``-0.0 == 0.0``), with every non-finite code (fp16 positions ``>= 65520`` round to
 ``inf`` and give NaN) counted as one shared code and reported in ``nonfinite_positions`` / ``first_nonfinite``.
@@ -65,8 +68,8 @@ def make_backend(spec: RopeSpec, dtype: str, pipeline: str, *, backend: str = "e
 def erasure_scan(spec: RopeSpec, context: object, dtype: str = "bf16", pipeline: str = "hf", *,
                  backend: str = "emulated", device: Any = None, autocast: bool = False, attention: bool = True,
                  probes: Iterable[int] | None = None, resolution_limit: int = RESOLUTION_LIMIT,
-                 chunk: object = None, query_seed: int = 0, iterate: Iterate | None = None,
-                 hash_mask: int | None = None) -> ErasureReport:
+                 chunk: object = None, query_seed: int = 0, query: object = None, window: object = None,
+                 iterate: Iterate | None = None, hash_mask: int | None = None) -> ErasureReport:
     """Scan positions ``0 .. context-1`` of ``pipeline`` in activation ``dtype`` and return the exact figures.
 
     ``backend``: ``emulated`` (exact emulation, default) or ``torch`` (on ``device``, default ``cuda`` when
@@ -84,7 +87,7 @@ def erasure_scan(spec: RopeSpec, context: object, dtype: str = "bf16", pipeline:
     runner = make_backend(spec, dtype, pipeline, backend=backend, context=L, device=device, autocast=autocast,
                           margin=limit + 1)
     return scan(runner, L, attention=attention, probes=probes, resolution_limit=limit, chunk=chunk,
-                query_seed=query_seed, iterate=iterate, hash_mask=hash_mask)
+                query_seed=query_seed, query=query, window=window, iterate=iterate, hash_mask=hash_mask)
 
 
 __all__ = [

@@ -138,14 +138,58 @@ def resolution_at(backend: ScanBackend, position: int, limit: int, block: int) -
     return result
 
 
+def check_window(window: object, context: int) -> tuple[int, int]:
+    """A window ``(start, end)`` of positions with ``0 <= start``, ``start + 2 <= end <= context`` (at least one
+    step); ``None`` is the whole context."""
+    if window is None:
+        return 0, context
+    if not isinstance(window, (tuple, list)) or len(window) != 2:
+        raise InvalidRopeSpec(f"window must be a pair (start, end), got {window!r}")
+    start = check_positive_integer(window[0], "window start", MAX_CONTEXT, minimum=0)
+    end = check_positive_integer(window[1], "window end", MAX_CONTEXT)
+    if not start + 2 <= end <= context:
+        raise InvalidRopeSpec(f"window {start}:{end} must hold at least two positions inside 0 .. {context}")
+    return start, end
+
+
+def check_query(query: object, head_dim: int) -> NDArray[np.float64]:
+    """A query vector: ``head_dim`` finite real numbers."""
+    try:
+        q = np.asarray(query, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidRopeSpec("query must be a list of real numbers") from None
+    if q.shape != (head_dim,):
+        raise InvalidRopeSpec(f"query must hold {head_dim} numbers (the head dim), got shape {q.shape}")
+    if not np.all(np.isfinite(q)):
+        raise InvalidRopeSpec("query must hold finite numbers only")
+    return q
+
+
+def _steps_in_window(equal: Any, first_step: int, window: tuple[int, int]) -> Any:
+    """Sum over the rows of ``equal`` (row ``k``: the step into position ``first_step + k``) whose step lies
+    inside the window, i.e. into a position in ``start + 1 .. end - 1``; None when no row does."""
+    a = max(window[0] + 1 - first_step, 0)
+    b = min(window[1] - first_step, equal.shape[0])
+    return equal[a:b].sum(0) if b > a else None
+
+
+def _pair_equal(new: Any, old: Any, n: int) -> Any:
+    """Rows of ``[first members | second members]`` codes (half layout): both members of each pair equal."""
+    return (new[..., :n] == old[..., :n]) & (new[..., n:2 * n] == old[..., n:2 * n])
+
+
 def scan(backend: ScanBackend, context: int, *, attention: bool = True, probes: Iterable[int] | None = None,
          resolution_limit: int = RESOLUTION_LIMIT, chunk: object = None, query_seed: int = 0,
-         iterate: Iterate | None = None, hash_mask: int | None = None) -> ErasureReport:
+         query: object = None, window: object = None, iterate: Iterate | None = None,
+         hash_mask: int | None = None) -> ErasureReport:
     """Scan positions ``0 .. context-1`` with ``backend`` and return the exact figures (``rope_sym.erasure``).
 
     ``probes``: positions for the resolution (default ``context // 2`` and ``context - 1``), searched up to
-    ``resolution_limit`` steps. ``attention``: also count distinct rotated query vectors (``default_query``,
-    half layout). ``chunk``: positions per block (``block_size``). ``iterate`` wraps the range of block starts (a
+    ``resolution_limit`` steps. ``attention``: also count distinct rotated query vectors and each pair's
+    same-code steps of the rotated vector; ``query`` (``head_dim`` numbers, half layout) is the vector, default
+    ``default_query(spec, query_seed)``. ``window``: ``(start, end)``, the per-pair erasure counts only the steps
+    between positions in ``start .. end-1`` (default: all of ``0 .. context-1``; the distinct counts always cover
+    the whole context). ``chunk``: positions per block (``block_size``). ``iterate`` wraps the range of block starts (a
     progress bar). ``hash_mask`` keeps only some bits of every hash (tests force collisions to exercise their
     exact repair).
     """
@@ -155,7 +199,9 @@ def scan(backend: ScanBackend, context: int, *, attention: bool = True, probes: 
     probe_list = sorted({L // 2, L - 1} if probes is None else {int(p) for p in probes})
     if any(not 0 <= p < L for p in probe_list):
         raise InvalidRopeSpec(f"probe positions must lie in 0 .. {L - 1}, got {probe_list}")
-    query = backend.as_array(default_query(spec, query_seed))
+    span = check_window(window, L)
+    query_host = default_query(spec, query_seed) if query is None else check_query(query, spec.head_dim)
+    query_array = backend.as_array(query_host)
     # a row's hash is the linear hash of [cos codes | sin codes]: the two halves hashed apart and added
     half_words = _words(n, backend.formats)
     weights = multipliers(2 * half_words)
@@ -166,7 +212,9 @@ def scan(backend: ScanBackend, context: int, *, attention: bool = True, probes: 
     stored = backend.zeros(L, "float32")
     nan_rows = backend.zeros(L, "bool")
     same_steps = backend.zeros(n, "int64")
+    rotated_same = backend.zeros(n, "int64") if attention else None
     last: tuple[Any, Any] | None = None
+    last_rotated: Any = None
 
     backend.synchronize()
     start = time.perf_counter()
@@ -175,17 +223,25 @@ def scan(backend: ScanBackend, context: int, *, attention: bool = True, probes: 
         hi = min(lo + block, L)
         c, s = backend.cos_sin(lo, hi)
         cos_codes, sin_codes = canonical_codes(c, ops), canonical_codes(s, ops)
-        # same-code steps per pair: within the block, then across its boundary with the previous block
-        same_steps += ((cos_codes[1:] == cos_codes[:-1]) & (sin_codes[1:] == sin_codes[:-1])).sum(0)
-        if last is not None:
+        # same-code steps per pair inside the window: within the block, then across its boundary
+        inside = _steps_in_window((cos_codes[1:] == cos_codes[:-1]) & (sin_codes[1:] == sin_codes[:-1]), lo + 1, span)
+        if inside is not None:
+            same_steps += inside
+        if last is not None and span[0] < lo < span[1]:
             same_steps += ((cos_codes[:1] == last[0]) & (sin_codes[:1] == last[1])).sum(0)
         last = cos_codes[-1:], sin_codes[-1:]
         hashes[lo:hi] = hash_rows(cos_codes, ops, cos_weights) + hash_rows(sin_codes, ops, sin_weights)
         nan_rows[lo:hi] = (cos_codes == -1).any(1) | (sin_codes == -1).any(1)  # -1: the NaN code, no other's
         stored[lo:hi] = backend.stored_positions(lo, hi)
-        if rotated_hashes is not None:
-            rotated = canonical_codes(backend.rotate(query, c, s), ops)
+        if rotated_hashes is not None and rotated_same is not None:
+            rotated = canonical_codes(backend.rotate(query_array, c, s), ops)
             rotated_hashes[lo:hi] = hash_rows(rotated, ops, rotated_weights)
+            inside = _steps_in_window(_pair_equal(rotated[1:], rotated[:-1], n), lo + 1, span)
+            if inside is not None:
+                rotated_same += inside
+            if last_rotated is not None and span[0] < lo < span[1]:
+                rotated_same += _pair_equal(rotated[:1], last_rotated, n).sum(0)
+            last_rotated = rotated[-1:]
     backend.synchronize()
     scan_seconds = time.perf_counter() - start
 
@@ -207,12 +263,13 @@ def scan(backend: ScanBackend, context: int, *, attention: bool = True, probes: 
     if rotated_hashes is not None:
         def rotated_rows(pos: NDArray[np.int64]) -> NDArray[Any]:
             c_, s_ = backend.cos_sin_at(pos)
-            return backend.to_numpy(canonical_codes(backend.rotate(query, c_, s_), ops))
+            return backend.to_numpy(canonical_codes(backend.rotate(query_array, c_, s_), ops))
 
         rotated_classes = exact_classes(host_hashes(rotated_hashes), rotated_rows, key_of)
     resolution = {p: resolution_at(backend, p, resolution_limit, block) for p in probe_list}
     return assemble_report(
-        spec, L, backend.formats, backend.to_numpy(same_steps), codes_classes, rotated_classes,
+        spec, L, backend.formats, backend.to_numpy(same_steps), codes_classes, rotated_classes, window=span,
+        rotated_same_steps=None if rotated_same is None else backend.to_numpy(rotated_same),
         distinct_stored=backend.unique_count(stored), nonfinite=n_nan,
         first_nonfinite=int(np.argmax(nan_host)) if n_nan else None, resolution=resolution,
         resolution_limit=resolution_limit, scan_seconds=scan_seconds, **backend.measured())

@@ -48,6 +48,9 @@ class ErasureReport:
     resolution_limit: int
     distinct_rotated: int | None = None
     first_rotated_collision: int | None = None
+    window: list[int] = field(default_factory=list)
+    rotated_adjacent_erasure: list[float] | None = None
+    rotated_erased_pairs: int | None = None
     oracle_decided: int = 0
     hash_collisions: int = 0
     backend: str = "emulated"
@@ -70,18 +73,23 @@ def erased_mask(adjacent_erasure: Any) -> NDArray[np.bool_]:
 
 
 def assemble_report(spec: RopeSpec, context: int, fmts: PipelineFormats, same_steps: NDArray[np.int64],
-                    codes: Classes, rotated: Classes | None, *, distinct_stored: int, nonfinite: int,
+                    codes: Classes, rotated: Classes | None, *, window: tuple[int, int] | None = None,
+                    rotated_same_steps: NDArray[np.int64] | None = None, distinct_stored: int, nonfinite: int,
                     first_nonfinite: int | None, resolution: dict[int, list[int | None]], resolution_limit: int,
                     **measured: Any) -> ErasureReport:
     """The report from a scan's raw counts.
 
-    ``same_steps[i]``: one-token steps ``m -> m+1`` over ``0 .. context-1`` that leave pair ``i``'s code
-    unchanged; ``adjacent_erasure[i] = same_steps[i] / (context - 1)``; a pair is erased above
+    ``same_steps[i]``: one-token steps ``m -> m+1`` inside the window (``start <= m``, ``m + 1 < end``; default the
+    whole context) that leave pair ``i``'s code unchanged; ``adjacent_erasure[i] = same_steps[i] / (end - start -
+    1)``, and the same for the rotated vector from ``rotated_same_steps``; a pair is erased above
     ``ERASED_FRACTION``, and the wall is the largest erased ``theta_i``, set against ``eps_mach`` of the stored
     format (and of the phase format). ``measured``: the backend's fields (``backend``, ``device``, ...).
     """
     L, n = context, spec.n_pairs
-    erasure = (np.asarray(same_steps) / (L - 1)).tolist()
+    start, end = (0, L) if window is None else window
+    erasure = (np.asarray(same_steps) / (end - start - 1)).tolist()
+    rotated_erasure = None if rotated_same_steps is None else (
+        np.asarray(rotated_same_steps) / (end - start - 1)).tolist()
     thetas = frequencies(spec)
     erased = erased_mask(erasure)
     wall = float(thetas[erased].max()) if erased.any() else None
@@ -100,6 +108,8 @@ def assemble_report(spec: RopeSpec, context: int, fmts: PipelineFormats, same_st
         distinct_rotated=None if rotated is None else rotated.count,
         first_rotated_collision=None if rotated is None else rotated.first_collision,
         hash_collisions=codes.hash_collisions + (rotated.hash_collisions if rotated else 0),
+        window=[start, end], rotated_adjacent_erasure=rotated_erasure,
+        rotated_erased_pairs=None if rotated_erasure is None else int(erased_mask(rotated_erasure).sum()),
         **measured,
     )
     report.notes = _notes(fmts, report)

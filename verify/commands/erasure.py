@@ -12,9 +12,17 @@ from __future__ import annotations
 import argparse
 
 from rope_sym.erasure import ErasureReport, erasure_scan
+from rope_sym.spectrum.rotation import DEFAULT_LAYOUT, LAYOUTS
 from verify.commands import Command, command
 from verify.report import format_number, format_table, to_json
-from verify.setting_args import add_device_argument, add_setting_arguments, progress_for, spec_from_args
+from verify.setting_args import (
+    add_device_argument,
+    add_setting_arguments,
+    parse_window,
+    progress_for,
+    read_query,
+    spec_from_args,
+)
 
 BACKENDS = ("emulated", "torch")
 
@@ -27,6 +35,13 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--chunk", type=int, default=None, help="positions per block (default: 2^18 values "
                         "per block on a CPU, 2^23 on a GPU, i.e. 4096 and 131072 positions at 64 pairs)")
     parser.add_argument("--no-attention", action="store_true", help="skip the rotated-query count (faster)")
+    parser.add_argument("--window", metavar="START:END", type=parse_window, default=None,
+                        help="count the per-pair erasure over the steps between positions START .. END-1 only")
+    parser.add_argument("--query", metavar="FILE", default=None,
+                        help="the vector rotated for the attention level: a JSON list of head-dim numbers "
+                             "(default: a fixed standard normal vector)")
+    parser.add_argument("--layout", choices=LAYOUTS, default=DEFAULT_LAYOUT,
+                        help=f"pair layout of --query (default {DEFAULT_LAYOUT}: pairs (i, i + d/2))")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
 
 
@@ -61,9 +76,12 @@ def render(report: ErasureReport) -> str:
         ["ratio measured / predicted", _fmt(r.wall_ratio)],
         [f"ratio to eps of the phase format {r.phase_format}", _fmt(r.phase_wall_ratio)],
     ]
+    if r.window != [0, r.context]:
+        rows.insert(4, ["erasure window (positions)", f"{_fmt(r.window[0])} .. {_fmt(r.window[1] - 1)}"])
     if r.distinct_rotated is not None:
         rows += [["distinct rotated queries", _fmt(r.distinct_rotated)],
-                 ["first rotated collision", _fmt(r.first_rotated_collision)]]
+                 ["first rotated collision", _fmt(r.first_rotated_collision)],
+                 ["rotated erased pairs (erasure > 0.5)", f"{r.rotated_erased_pairs} of {len(r.adjacent_erasure)}"]]
     backend = r.backend
     if backend == "emulated":
         rows += [["cos/sin decided by the oracle", _fmt(r.oracle_decided)]]
@@ -74,6 +92,8 @@ def render(report: ErasureReport) -> str:
             f"context {format_number(r.context)}, pipeline {r.pipeline}, dtype {r.dtype}")
     lines = [head, "", format_table(["figure", "value"], rows), "",
              f"adjacent erasure per pair: {_erasure_runs(r.adjacent_erasure)}"]
+    if r.rotated_adjacent_erasure is not None:
+        lines.append(f"rotated adjacent erasure per pair: {_erasure_runs(r.rotated_adjacent_erasure)}")
     for position, steps in r.resolution.items():
         shown = ", ".join(f">{r.resolution_limit}" if k is None else str(k) for k in steps)
         lines.append(f"resolution at position {format_number(position)} (steps per pair): {shown}")
@@ -83,11 +103,13 @@ def render(report: ErasureReport) -> str:
 
 def _run(args: argparse.Namespace) -> int:
     spec = spec_from_args(args)
+    query = None if args.query is None else read_query(args.query, spec, args.layout)
     iterate = progress_for(args)
     # one engine; the library refuses --device/--autocast for the emulated backend (they would not apply)
     report: ErasureReport = erasure_scan(
         spec, args.context, args.dtype, args.pipeline, backend=args.backend, device=args.device,
-        autocast=args.autocast, attention=not args.no_attention, chunk=args.chunk, iterate=iterate)
+        autocast=args.autocast, attention=not args.no_attention, chunk=args.chunk, iterate=iterate,
+        query=query, window=args.window)
     print(to_json(report.to_dict()) if args.json else render(report))
     return 0
 
