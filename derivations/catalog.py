@@ -7,7 +7,7 @@ import importlib
 from derivations.model import Derivation
 from rope_sym.errors import RopeSymError
 
-#: Derivation name -> module (in the issue's order).
+#: Derivation name -> module (its ``derivation()``), or ``module:function`` (in the issue's order).
 MODULES: dict[str, str] = {
     "relative_position": "derivations.relative_position",
     "aliasing": "derivations.aliasing",
@@ -16,6 +16,9 @@ MODULES: dict[str, str] = {
     "precision": "derivations.precision",
     "zone": "derivations.zone",
     "retrofits": "derivations.retrofits",
+    "cast_wall": "derivations.erasure_laws:cast_wall",
+    "slow_pairs": "derivations.erasure_laws:slow_pairs",
+    "position_merges": "derivations.erasure_laws:position_merges",
 }
 
 
@@ -27,7 +30,8 @@ def get(name: str) -> Derivation:
     """The derivation called ``name`` (built on first call)."""
     if name not in MODULES:
         raise UnknownDerivation(f"unknown derivation {name!r} (known: {', '.join(MODULES)})")
-    derivation: Derivation = importlib.import_module(MODULES[name]).derivation()
+    module, _, function = MODULES[name].partition(":")
+    derivation: Derivation = getattr(importlib.import_module(module), function or "derivation")()
     return derivation
 
 

@@ -8,24 +8,36 @@ import sys
 
 import pytest
 
+from rope_sym import RopeSpec
 from rope_sym.bounds import closed_forms as bd
 from rope_sym.bounds.zone import verdict, zone_report
+from rope_sym.erasure import erasure_scan
 from rope_sym.errors import InvalidRopeSpec, RopeSymError
 from verify import main
+from verify.report import to_json
 
 BOUND_KEYS = {"side", "paper", "exact", "holds"}
 
 
+LEVEL_KEYS = {"level", "wall_theta", "erased_pairs", "holds", "context_max", "max_context", "law"}
+
+
 def test_report_has_exactly_the_issue_keys():
     r = zone_report(1e4, 4096, 128)
-    assert set(r) == {"input", "theta_min", "bounds", "zone", "max_context"}
-    assert set(r["input"]) == {"base", "context", "head_dim", "depth", "eps", "dtype", "eps_mach"}
+    assert set(r) == {"input", "theta_min", "bounds", "erasure", "zone", "max_context"}
+    assert set(r["input"]) == {"base", "context", "head_dim", "depth", "eps", "dtype", "pipeline", "eps_mach"}
     assert set(r["theta_min"]) == {"paper", "exact"}
     assert set(r["bounds"]) == {"aliasing", "dc_stability", "depth", "precision"}
-    assert all(set(v) == BOUND_KEYS for v in r["bounds"].values())
+    assert all(set(v) == BOUND_KEYS for k, v in r["bounds"].items() if k != "precision")
+    assert set(r["bounds"]["precision"]) == BOUND_KEYS | {"eps_format"} and r["bounds"]["precision"]["eps_format"] \
+        == "fp32"
     assert [v["side"] for v in r["bounds"].values()] == ["lower", "lower", "lower", "upper"]
-    assert set(r["zone"]) == {"lower", "upper", "feasible", "inside"}
-    assert set(r["max_context"]) == {"paper", "exact"}
+    assert set(r["erasure"]) == {"pipeline", "dtype", "levels"}
+    assert [lv["level"] for lv in r["erasure"]["levels"]] == ["position", "code", "rotated", "score"]
+    assert all(set(lv) == LEVEL_KEYS for lv in r["erasure"]["levels"])
+    assert set(r["zone"]) == {"lower", "upper", "feasible", "inside", "positions_distinct", "upper_paper",
+                              "feasible_paper", "inside_paper"}
+    assert set(r["max_context"]) == {"paper", "exact", "position_level", "code_level"}
     assert r["input"]["eps"] == bd.DEFAULT_EPS and r["input"]["depth"] == 1 and r["input"]["dtype"] == "fp32"
     assert r["input"]["eps_mach"] == 2.0**-23
 
@@ -48,11 +60,31 @@ def test_holds_follow_the_exact_forms_at_the_boundary():
     assert not zone_report(wall, 100, 128, dtype="fp16")["bounds"]["precision"]["holds"]  # strict upper bound
 
 
-def test_bf16_phases_leave_no_zone_for_llama_contexts():
+def test_bf16_the_paper_sees_no_zone_while_the_laws_and_the_scan_keep_positions_distinct():
     r = zone_report(5e5, 131072, 128, dtype="bf16")
-    assert not r["zone"]["feasible"] and not r["zone"]["inside"]
+    assert not r["zone"]["feasible_paper"] and not r["zone"]["inside_paper"]
     assert r["max_context"]["exact"] == pytest.approx(128 * bd.acos_root(0.5, 1), rel=1e-15)
-    assert verdict(r).startswith("NO ZONE")
+    levels = {lv["level"]: lv for lv in r["erasure"]["levels"]}
+    assert levels["position"]["holds"] and r["zone"]["positions_distinct"]
+    assert not levels["code"]["holds"] and not r["zone"]["inside"]
+    text = verdict(r)
+    assert text.startswith("OUTSIDE (code level)") and "no base works" not in text and "positions stay distinct" \
+        in text
+    # the scan at the level the verdict names: every position distinct, the law's erased-pair count
+    scan = erasure_scan(RopeSpec(128, 5e5), 131072, "bf16", "hf", backend="emulated", attention=False, probes=[])
+    assert scan.distinct_positions == 131072
+    assert abs(scan.erased_pairs - levels["code"]["erased_pairs"]) <= 1
+
+
+def test_native_bf16_merges_positions_and_says_no_base_works():
+    r = zone_report(1e4, 4096, 128, dtype="bf16", pipeline="native")
+    levels = {lv["level"]: lv for lv in r["erasure"]["levels"]}
+    assert not levels["position"]["holds"] and levels["position"]["context_max"] == 257
+    assert r["zone"]["upper"] is None and not r["zone"]["feasible"]
+    assert verdict(r).startswith("OUTSIDE (position level)") and "no base works" in verdict(r)
+    scan = erasure_scan(RopeSpec(128, 1e4), 4096, "bf16", "native", attention=False, probes=[])
+    assert scan.first_collision == 257 and scan.distinct_positions < 4096
+    assert scan.erased_pairs == levels["code"]["erased_pairs"]  # exact on the stored positions
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -73,7 +105,8 @@ def test_bad_input_raises(kwargs, message):
 def test_cli_table_and_verdict(capsys):
     assert main(["zone", "--base", "1e4", "--context", "4096", "--head-dim", "128", "--depth", "32"]) == 0
     out = capsys.readouterr().out
-    for word in ("aliasing", "dc_stability", "depth", "precision", "zone (exact)", "L_max", "OUTSIDE"):
+    for word in ("aliasing", "dc_stability", "depth", "precision", "zone (exact", "derived walls", "L_max",
+                 "OUTSIDE"):
         assert word in out
     assert "23107.9" in out   # the exact depth bound, the formula evaluated independently below
     assert f"{(4096 / bd.acos_root(0.5, 32)) ** (128 / 126):.6g}" == "23107.9"
@@ -82,7 +115,7 @@ def test_cli_table_and_verdict(capsys):
 def test_cli_json_is_the_report(capsys):
     assert main(["zone", "--base", "5e5", "--context", "131072", "--head-dim", "128", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data == json.loads(json.dumps(zone_report(5e5, 131072, 128)))
+    assert data == json.loads(to_json(zone_report(5e5, 131072, 128)))
 
 
 @pytest.mark.parametrize("args, message", [
@@ -92,7 +125,8 @@ def test_cli_json_is_the_report(capsys):
     (["--context", "nan"], "context must be finite"),
     (["--context", "-5"], "context must be positive"),
     (["--depth", "0"], "depth must be at least 1"),
-    (["--dtype", "fp12"], "unknown floating-point format 'fp12'"),
+    (["--dtype", "fp12"], "unknown dtype 'fp12'"),
+    (["--pipeline", "fp64"], "invalid choice: 'fp64'"),
     (["--base", "abc"], "invalid float value"),
 ])
 def test_cli_bad_input_is_one_line_and_exit_2(args, message, capsys):

@@ -1,8 +1,11 @@
 """The zone figure: base (log) against context (log), feasible region per dtype, lower bounds, registry models.
 
-Lines and shading use the exact forms at one rotary dim (128 unless given) and depth; each model is drawn at its
-own context, at its nominal base (hollow) and effective base (filled) joined by an arrow when scaling moves it.
-matplotlib is imported here only, with the Agg backend (no display needed).
+Lines and shading use the exact forms at one rotary dim (128 unless given) and depth. The upper side of each
+dtype's zone is the derived code-level wall of the pipeline (``rope_sym.bounds.walls.code_wall_base``: the
+largest base whose slowest pair keeps single-token resolution over the context); the paper's wall
+``theta_min > eps_mach`` is drawn dash-dotted beside it. Each model is drawn at its own context, at its nominal
+base (hollow) and effective base (filled) joined by an arrow when scaling moves it. matplotlib is imported here
+only, with the Agg backend (no display needed).
 """
 
 from __future__ import annotations
@@ -21,13 +24,26 @@ from rope_sym.bounds.closed_forms import (
     precision_wall_base,
 )
 from rope_sym.bounds.models import effective_spectrum
+from rope_sym.bounds.walls import code_wall_base
 from rope_sym.models.registry import MODELS, get_model
 
 _DTYPE_COLOURS = {"fp64": "#9ecae1", "fp32": "#a1d99b", "bf16": "#fdae6b", "fp16": "#fcbba1"}
 
 
+def derived_wall_curve(contexts: np.ndarray, rotary_dim: int, dtype: str, pipeline: str) -> np.ndarray:
+    """The code-level wall base at each context (NaN where positions merge, the plot's top where unbounded),
+    from the law at 48 contexts, interpolated in log-log."""
+    coarse = np.logspace(np.log10(contexts[0]), np.log10(contexts[-1]), 48)
+    walls = []
+    for c in coarse:
+        w = code_wall_base(float(c), rotary_dim, dtype, pipeline)
+        walls.append(np.nan if w is None else min(w, 1e12))
+    logs = np.interp(np.log10(contexts), np.log10(coarse), np.log10(np.array(walls)))
+    return np.asarray(10.0 ** logs)
+
+
 def render_zone_plot(out: str | Path, dtypes: tuple[str, ...] = ("fp32", "bf16"), depth: int = 32,
-                     eps: float = DEFAULT_EPS, rotary_dim: int = 128) -> Path:
+                     eps: float = DEFAULT_EPS, rotary_dim: int = 128, pipeline: str = "hf") -> Path:
     """Draw the figure to ``out`` (PNG or any format matplotlib infers from the suffix); returns the path."""
     import matplotlib
 
@@ -40,11 +56,16 @@ def render_zone_plot(out: str | Path, dtypes: tuple[str, ...] = ("fp32", "bf16")
     deep = np.array([depth_base(c, rotary_dim, eps, depth) for c in contexts])
     fig, ax = plt.subplots(figsize=(13, 8.5), dpi=110)
     for dtype in dtypes:
-        wall = precision_wall_base(eps_mach_of(dtype), rotary_dim)
-        empty = "" if np.any(deep < wall) else ", empty here"
-        ax.fill_between(contexts, deep, wall, where=deep < wall, color=_DTYPE_COLOURS.get(dtype, "#dddddd"),
-                        alpha=0.45, label=f"feasible zone, {dtype} phases (precision wall {wall:.3g}{empty})")
-        ax.axhline(wall, color=_DTYPE_COLOURS.get(dtype, "#999999"), lw=1.2, ls="-.")
+        colour = _DTYPE_COLOURS.get(dtype, "#999999")
+        wall = derived_wall_curve(contexts, rotary_dim, dtype, pipeline)
+        inside = np.isfinite(wall) & (deep < wall)
+        empty = "" if np.any(inside) else ", empty here"
+        ax.fill_between(contexts, deep, np.where(np.isfinite(wall), wall, deep), where=inside, color=colour,
+                        alpha=0.45, label=f"feasible zone, {dtype} {pipeline} (below the derived code-level wall"
+                                          f"{empty})")
+        ax.plot(contexts, wall, color=colour, lw=1.6, ls="-")
+        paper = precision_wall_base(eps_mach_of(dtype), rotary_dim)
+        ax.axhline(paper, color=colour, lw=1.0, ls="-.", label=f"paper's wall, {dtype}: base < {paper:.3g}")
     ax.plot(contexts, alias, color="#636363", lw=1.2, ls=":", label="aliasing bound  L theta_min < 2 pi")
     ax.plot(contexts, dc, color="#3182bd", lw=1.4, ls="--", label=f"DC-stability bound  cos(L theta_min) >= {eps}")
     ax.plot(contexts, deep, color="#de2d26", lw=1.8, label=f"depth bound  cos(L theta_min)^N >= {eps}, N = {depth}")
@@ -84,8 +105,8 @@ def render_zone_plot(out: str | Path, dtypes: tuple[str, ...] = ("fp32", "bf16")
     ax.set_xlabel("context L (tokens)")
     ax.set_ylabel("RoPE base (effective base for scaled models)")
     ax.set_title(f"RoPE Goldilocks zone: exact bounds at rotary dim {rotary_dim}, depth N = {depth}, eps = {eps}; "
-                 f"shaded per phase dtype ({', '.join(dtypes)})\nmodels at their own context: hollow = nominal "
-                 f"base, filled = effective base after scaling (arrow, name*)", fontsize=10)
+                 f"shaded per activation dtype ({', '.join(dtypes)}, {pipeline} pipeline)\nmodels at their own "
+                 f"context: hollow = nominal base, filled = effective base after scaling (arrow, name*)", fontsize=10)
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(loc="upper left", fontsize=8.5, framealpha=0.9)
     fig.tight_layout()

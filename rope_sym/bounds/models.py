@@ -16,7 +16,8 @@ from typing import Any
 
 from rope_sym.bounds.closed_forms import DEFAULT_EPS, effective_base
 from rope_sym.bounds.table import BOUND_NAMES
-from rope_sym.bounds.zone import zone_report
+from rope_sym.bounds.walls import MEANING
+from rope_sym.bounds.zone import failing, zone_report
 from rope_sym.errors import RopeSymError
 from rope_sym.models.hf_config import ModelRope, from_hf_config
 from rope_sym.models.registry import MODELS, find_entry, get_model
@@ -44,9 +45,14 @@ def effective_spectrum(model: ModelRope, context: float) -> tuple[float, float, 
 
 
 def model_report(model: ModelRope, context: float | None = None, dtype: str = "fp32", depth: int | None = None,
-                 eps: float = DEFAULT_EPS) -> dict[str, Any]:
+                 eps: float = DEFAULT_EPS, pipeline: str = "hf") -> dict[str, Any]:
     """The zone report (``zone_report``) for the effective spectrum, plus ``model``, ``rope_type``, ``inv_freq``,
-    ``attention_factor``, ``nominal_base``, ``effective_base``, per-bound ``margin_decades`` and ``verdict``."""
+    ``attention_factor``, ``nominal_base``, ``effective_base``, per-bound ``margin_decades``, ``verdict``
+    (``inside``/``outside`` by the derived walls), ``first_violated`` (a lower bound or a level), ``meaning``
+    (what the failing level does to the model) and ``verdict_paper`` (the paper's wall).
+
+    The derived walls use the model's own effective frequencies (``inv_freq`` at ``context``) in the activation
+    ``dtype`` through ``pipeline``."""
     if context is None:
         if model.context is None:
             raise RopeSymError(f"{model.name}: config has no 'max_position_embeddings'; give the context "
@@ -60,9 +66,10 @@ def model_report(model: ModelRope, context: float | None = None, dtype: str = "f
         depth = model.depth or 1
     rope = model.rope
     nominal, effective, base_eff = effective_spectrum(model, context)
-    report = zone_report(base_eff, context, rope.rotary_dim, depth=depth, eps=eps, dtype=dtype)
+    effective_inv = inv_freq(rope, context)
+    report = zone_report(base_eff, context, rope.rotary_dim, depth=depth, eps=eps, dtype=dtype, pipeline=pipeline,
+                         inv=effective_inv)
     margins: dict[str, float] = {}
-    violated = None
     for name in BOUND_NAMES:
         bound = report["bounds"].get(name)
         if bound is None:
@@ -72,8 +79,11 @@ def model_report(model: ModelRope, context: float | None = None, dtype: str = "f
         margin = math.log10(base_eff / exact) if bound["side"] == "lower" else math.log10(exact / base_eff)
         margins[name] = margin
         bound["margin_decades"] = margin
-        if not bound["holds"] and violated is None:
-            violated = name
+    upper = report["zone"]["upper"]
+    report["zone"]["upper_margin_decades"] = (None if upper is None or math.isinf(upper)
+                                              else math.log10(upper / base_eff))
+    reasons = failing(report)
+    violated = reasons[0] if reasons else None
     report.update({
         "model": model.name,
         "rope_type": rope.rope_type,
@@ -84,10 +94,12 @@ def model_report(model: ModelRope, context: float | None = None, dtype: str = "f
         "rotary_dim": rope.rotary_dim,
         "context": context,
         "depth": depth,
-        "inv_freq": [float(x) for x in inv_freq(rope, context)],
+        "inv_freq": [float(x) for x in effective_inv],
         "attention_factor": attention_factor(rope),
         "verdict": "inside" if report["zone"]["inside"] else "outside",
         "first_violated": violated,
+        "meaning": MEANING.get(violated or "", None),
+        "verdict_paper": "inside" if report["zone"]["inside_paper"] else "outside",
         "layers": {kind: {"rope_type": r.rope_type, "base": r.base,
                           "effective_theta_min": effective_theta_min(r, context)}
                    for kind, r in model.layers.items()},
@@ -95,6 +107,7 @@ def model_report(model: ModelRope, context: float | None = None, dtype: str = "f
     return report
 
 
-def case_study(dtype: str = "fp32", eps: float = DEFAULT_EPS, depth: int | None = None) -> list[dict[str, Any]]:
+def case_study(dtype: str = "fp32", eps: float = DEFAULT_EPS, depth: int | None = None,
+               pipeline: str = "hf") -> list[dict[str, Any]]:
     """One zone report per registry model at its own context (and depth unless ``depth`` is given)."""
-    return [model_report(get_model(name), dtype=dtype, depth=depth, eps=eps) for name in MODELS]
+    return [model_report(get_model(name), dtype=dtype, depth=depth, eps=eps, pipeline=pipeline) for name in MODELS]

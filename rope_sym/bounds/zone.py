@@ -1,33 +1,53 @@
-"""The Goldilocks zone of a RoPE setting: every bound (paper and exact), whether it holds, the feasible interval of
-bases ``[max lower bound, precision wall)`` and the maximum context ``L_max`` at which that interval is non-empty.
+"""The Goldilocks zone of a RoPE setting: every bound (paper and exact), whether it holds, the derived precision
+walls level by level (``rope_sym.bounds.walls``), the feasible interval of bases and the maximum context.
 
-``holds``, ``zone`` and ``max_context`` verdicts use the exact forms (``theta_min = base^(-(d-2)/d)``).
+``holds`` and the zone use the exact forms (``theta_min = base^(-(d-2)/d)``). The upper side of the zone is the
+derived code-level wall (the largest base whose slowest pair keeps single-token resolution), not the paper's
+``theta_min > eps_mach``, which exact scans refute; the paper's verdict is kept beside it (``inside_paper``,
+``upper_paper``, ``bounds.precision``).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
 
 from rope_sym.bounds import closed_forms as b
 from rope_sym.bounds.table import BOUNDS, LOWER_BOUNDS, Setting
-from rope_sym.spectrum.spec import check_base, check_context
+from rope_sym.bounds.walls import MEANING, code_wall_base, erasure_block, failing_levels
+from rope_sym.pipelines.table import check_dtype, check_pipeline
+from rope_sym.spectrum.spec import RopeSpec, check_base, check_context
+from rope_sym.spectrum.theta import frequencies
+
+VERDICT_LEVELS = ("position", "code")
+"""The levels ``zone.inside`` follows: the query-independent ones (the rotated level is reported beside them)."""
 
 
 def zone_report(base: float, context: float, head_dim: int, depth: int = 1, eps: float = b.DEFAULT_EPS,
-                dtype: str = "fp32") -> dict[str, Any]:
+                dtype: str = "fp32", pipeline: str = "hf", inv: NDArray[np.float64] | None = None) -> dict[str, Any]:
     """The zone calculator's JSON object (plain floats and bools).
 
-    ``eps_mach`` is the machine epsilon ``2^(1-p)`` of ``dtype`` (the precision of the phase computation).
-    The aliasing bound is strict (``base > bound``), DC stability and depth are ``base >= bound``, the precision
-    wall is strict (``base < wall``): see ``rope_sym.bounds.BOUNDS``.
+    ``dtype`` is the activation dtype and ``pipeline`` how the phases are computed (``rope_sym.pipelines``); the
+    ``erasure`` object holds the derived walls level by level (``rope_sym.bounds.walls``) for the frequencies
+    ``inv`` (default: the unscaled spectrum of ``base``). The paper's wall ``bounds.precision`` uses
+    ``eps_mach = 2^(1-p)`` of ``dtype`` (``eps_format``). The aliasing bound is strict (``base > bound``), DC
+    stability and depth are ``base >= bound``, the walls are strict (``base < wall``).
 
     >>> r = zone_report(10000.0, 4096, 128)
     >>> r["zone"]["inside"], round(r["bounds"]["dc_stability"]["exact"])
     (True, 4460)
+    >>> r = zone_report(5e5, 131072, 128, dtype="bf16")   # the paper: no zone; the laws: positions stay distinct
+    >>> r["zone"]["inside_paper"], [lv["holds"] for lv in r["erasure"]["levels"][:2]]
+    (False, [True, False])
     """
     B, L = check_base(base), check_context(context)
     d = b.check_rotary_dim(head_dim, "exact")
     n, e = b.check_depth(depth), b.check_eps(eps)
+    check_dtype(dtype)
+    pipe = check_pipeline(pipeline)
     eps_mach = b.eps_mach_of(dtype)
     setting = Setting(L, d, e, n, eps_mach)
     bounds_obj: dict[str, dict[str, Any]] = {}
@@ -35,28 +55,59 @@ def zone_report(base: float, context: float, head_dim: int, depth: int = 1, eps:
         paper, exact = bound.base_of(setting, "paper"), bound.base_of(setting, "exact")
         bounds_obj[bound.name] = {"side": bound.side, "paper": float(paper), "exact": float(exact),
                                   "holds": bool(bound.holds(B, exact))}
+    bounds_obj["precision"]["eps_format"] = str(dtype)
     lower = max(bounds_obj[name]["exact"] for name in LOWER_BOUNDS)
-    upper = min(v["exact"] for v in bounds_obj.values() if v["side"] == "upper")
+    upper_paper = min(v["exact"] for v in bounds_obj.values() if v["side"] == "upper")
+    lower_holds = all(bounds_obj[name]["holds"] for name in LOWER_BOUNDS)
+    spectrum = frequencies(RopeSpec(d, B)) if inv is None else np.asarray(inv, dtype=np.float64)
+    erasure = erasure_block(spectrum, L, str(dtype), pipe, eps=e, depth=n, head_dim=d)
+    levels = {lv["level"]: lv for lv in erasure["levels"]}
+    upper = code_wall_base(L, d, str(dtype), pipe)
+    feasible = upper is not None and lower < upper
     return {
         "input": {"base": B, "context": L, "head_dim": d, "depth": n, "eps": e, "dtype": str(dtype),
-                  "eps_mach": eps_mach},
+                  "pipeline": pipe, "eps_mach": eps_mach},
         "theta_min": {"paper": 1.0 / B, "exact": b.theta_min_of(B, d, "exact")},
         "bounds": bounds_obj,
-        "zone": {"lower": float(lower), "upper": float(upper), "feasible": bool(lower < upper),
-                 "inside": bool(all(v["holds"] for v in bounds_obj.values()))},
+        "erasure": erasure,
+        "zone": {"lower": float(lower), "upper": upper, "feasible": bool(feasible),
+                 "inside": bool(lower_holds and all(levels[name]["holds"] for name in VERDICT_LEVELS)),
+                 "positions_distinct": bool(levels["position"]["holds"]),
+                 "upper_paper": float(upper_paper), "feasible_paper": bool(lower < upper_paper),
+                 "inside_paper": bool(all(v["holds"] for v in bounds_obj.values()))},
         "max_context": {"paper": b.max_context(eps_mach, e, n, d, form="paper"),
-                        "exact": b.max_context(eps_mach, e, n, d, form="exact")},
+                        "exact": b.max_context(eps_mach, e, n, d, form="exact"),
+                        **{f"{name}_level": levels[name]["max_context"] for name in VERDICT_LEVELS}},
     }
 
 
+def _fmt(x: float | None) -> str:
+    return "none" if x is None else ("inf" if math.isinf(x) else f"{x:.4g}")
+
+
 def verdict(report: dict[str, Any]) -> str:
-    """One line summing up a :func:`zone_report`."""
-    zone, inp = report["zone"], report["input"]
-    failed = [name for name, v in report["bounds"].items() if not v["holds"]]
-    if not zone["feasible"]:
-        return (f"NO ZONE: context {inp['context']:.6g} exceeds L_max {report['max_context']['exact']:.4g} for "
-                f"{inp['dtype']}; no base works")
-    if zone["inside"]:
-        return f"INSIDE: base {inp['base']:.6g} lies in the zone [{zone['lower']:.4g}, {zone['upper']:.4g})"
-    return (f"OUTSIDE: base {inp['base']:.6g} violates {', '.join(failed)}; the zone is "
-            f"[{zone['lower']:.4g}, {zone['upper']:.4g})")
+    """One line summing up a :func:`zone_report`, naming the level that fails and what it means."""
+    zone, inp, levels = report["zone"], report["input"], {lv["level"]: lv for lv in report["erasure"]["levels"]}
+    where = f"{inp['dtype']} {inp['pipeline']}"
+    position, code = levels["position"], levels["code"]
+    if not position["holds"]:
+        return (f"OUTSIDE (position level): {MEANING['position']}; {where} stores at most "
+                f"{position['context_max']:,} distinct positions, fewer than the context {inp['context']:.6g}: "
+                f"no base works with this pipeline")
+    failed = [name for name in LOWER_BOUNDS if not report["bounds"][name]["holds"]]
+    interval = f"[{_fmt(zone['lower'])}, {_fmt(zone['upper'])})"
+    if failed:
+        return f"OUTSIDE: base {inp['base']:.6g} violates {', '.join(failed)}; the zone is {interval}"
+    if not code["holds"]:
+        n_pairs = inp["head_dim"] // 2
+        room = (f"bases up to {_fmt(zone['upper'])} keep every pair" if zone["feasible"] else
+                f"no base meeting the lower bounds keeps every pair beyond {_fmt(code['max_context'])} tokens")
+        return (f"OUTSIDE (code level): {code['erased_pairs']} of {n_pairs} pairs erased: {MEANING['code']}; "
+                f"{room} ({where})")
+    return f"INSIDE: base {inp['base']:.6g} lies in the zone {interval} ({where}); positions stay distinct"
+
+
+def failing(report: dict[str, Any]) -> list[str]:
+    """What makes ``zone.inside`` False: the lower bounds that fail, then the ``VERDICT_LEVELS`` that fail."""
+    bounds = [name for name in LOWER_BOUNDS if not report["bounds"][name]["holds"]]
+    return bounds + [lv["level"] for lv in failing_levels(report["erasure"]) if lv["level"] in VERDICT_LEVELS]

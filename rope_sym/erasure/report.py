@@ -40,6 +40,8 @@ class ErasureReport:
     wall_theta: float | None
     predicted_wall_theta: float
     wall_ratio: float | None
+    law_wall_theta: float
+    law_wall_ratio: float | None
     phase_eps: float
     phase_wall_ratio: float | None
     erased_are_slowest: bool
@@ -93,7 +95,10 @@ def assemble_report(spec: RopeSpec, context: int, fmts: PipelineFormats, same_st
     thetas = frequencies(spec)
     erased = erased_mask(erasure)
     wall = float(thetas[erased].max()) if erased.any() else None
+    from rope_sym.erasure.laws import wall_theta  # the laws use this module's threshold
+
     predicted = fmts.store.eps
+    law_wall = wall_theta(fmts.store)
     n_erased = int(erased.sum())
     report = ErasureReport(
         base=spec.base, head_dim=spec.head_dim, rotary_dim=spec.rotary_dim, context=L, pipeline=fmts.pipeline,
@@ -102,6 +107,7 @@ def assemble_report(spec: RopeSpec, context: int, fmts: PipelineFormats, same_st
         distinct_stored_positions=distinct_stored, nonfinite_positions=nonfinite,
         first_nonfinite=first_nonfinite, adjacent_erasure=erasure, erased_pairs=n_erased, wall_theta=wall,
         predicted_wall_theta=predicted, wall_ratio=None if wall is None else wall / predicted,
+        law_wall_theta=law_wall, law_wall_ratio=None if wall is None else wall / law_wall,
         phase_eps=fmts.phase.eps, phase_wall_ratio=None if wall is None else wall / fmts.phase.eps,
         erased_are_slowest=bool(np.all(erased[n - n_erased:])) if n_erased else True,
         frequencies=thetas.tolist(), resolution=resolution, resolution_limit=resolution_limit,

@@ -18,8 +18,8 @@ fp16 values are exact in fp32). Counted over the ``L`` keys:
 
 The content channel: ``"erased"`` (default) puts it only on the pairs the torch erasure scan of the same context
 measures as erased (adjacent erasure above one half), the long-wavelength band models use for content rather
-than position; ``"wall"`` on the pairs below the paper's wall (``theta_i < eps_mach`` of the dtype); ``"all"`` on
-every dim.
+than position; ``"wall"`` on the pairs below the cast law's wall (``theta_i < c 2^-p``, ``rope_sym.erasure.laws``;
+the paper's ``theta_i < eps_mach`` overcounts the erased pairs several-fold); ``"all"`` on every dim.
 
 ``control_pairs`` is the same count for the float64 scores rounded once to fp32: the collisions that fp32 score
 resolution alone would cause with exact positions. ``colliding_pairs`` far above it is the precision wall at
@@ -36,6 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rope_sym.erasure import block_size, canonical_codes, check_scan_context, erased_mask, exact_classes, hash_rows
+from rope_sym.erasure.laws import wall_theta
 from rope_sym.errors import InvalidRopeSpec
 from rope_sym.formats.rounding import round_to
 from rope_sym.pipelines import check_dtype
@@ -84,8 +85,9 @@ def channel_pairs(spec: RopeSpec, channel: str, dtype: str, pipeline: str, conte
     if channel == "all":
         return np.ones(spec.n_pairs, dtype=bool)
     if channel == "wall":
-        keep = frequencies(spec) < check_dtype(dtype).eps
-        where = f"below the {dtype} wall (theta_i < {check_dtype(dtype).eps:g})"
+        wall = wall_theta(check_dtype(dtype))
+        keep = frequencies(spec) < wall
+        where = f"below the {dtype} cast-law wall (theta_i < {wall:g})"
     else:
         scan = torch_erasure_scan(spec, context, dtype, pipeline, device=device, attention=False, probes=[])
         keep = erased_mask(scan.adjacent_erasure)

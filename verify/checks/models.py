@@ -20,9 +20,13 @@ def models_case_study(options: CheckOptions) -> Outcome:
         reports = case_study()
     consistent = all((r["verdict"] == "inside") == (r["first_violated"] is None) for r in reports)
     inside = sum(r["verdict"] == "inside" for r in reports)
+    paper = sum(r["verdict_paper"] == "inside" for r in reports)
+    changed = {r["model"]: f"{r['verdict_paper']} -> {r['verdict']}" for r in reports
+               if r["verdict"] != r["verdict_paper"]}
     ok = len(reports) >= 20 and consistent
-    return Outcome.judge(ok, f"{len(reports)} models, {inside} inside the fp32 zone at their own context",
-                         models=len(reports), inside=inside,
+    return Outcome.judge(ok, f"{len(reports)} models, {inside} inside the fp32 zone at their own context by the "
+                         f"derived walls ({paper} by the paper's wall; changed: {', '.join(changed) or 'none'})",
+                         models=len(reports), inside=inside, inside_paper=paper, changed=changed,
                          warnings=sorted({str(w.message) for w in caught}),
                          outside={r["model"]: r["first_violated"] for r in reports if r["verdict"] != "inside"})
 

@@ -18,7 +18,7 @@ from verify.setting_args import add_device_argument, add_setting_arguments, prog
 def _configure(parser: argparse.ArgumentParser) -> None:
     add_setting_arguments(parser, default_context=float(1 << 20))
     parser.add_argument("--channel", default="erased", help="content pairs: erased (measured, default), wall "
-                        "(theta < eps_mach), all")
+                        "(below the cast law's wall theta < c 2^-p), all")
     parser.add_argument("--query-position", type=int, default=None, help="default: context - 1")
     add_device_argument(parser)
     parser.add_argument("--json", action="store_true", help="print the counts as JSON")

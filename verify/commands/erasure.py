@@ -72,8 +72,10 @@ def render(report: ErasureReport) -> str:
         ["erased pairs (erasure > 0.5)", f"{r.erased_pairs} of {len(r.adjacent_erasure)}"
                                          + ("" if r.erased_are_slowest else " (not only the slowest)")],
         ["measured wall theta", _fmt(r.wall_theta)],
-        [f"predicted wall (eps_mach of {r.dtype})", _fmt(r.predicted_wall_theta)],
-        ["ratio measured / predicted", _fmt(r.wall_ratio)],
+        [f"paper's wall (eps_mach of {r.dtype})", _fmt(r.predicted_wall_theta)],
+        ["ratio measured / paper's", _fmt(r.wall_ratio)],
+        [f"cast law's wall (c 2^-p, {r.dtype})", _fmt(r.law_wall_theta)],
+        ["ratio measured / law's", _fmt(r.law_wall_ratio)],
         [f"ratio to eps of the phase format {r.phase_format}", _fmt(r.phase_wall_ratio)],
     ]
     if r.window != [0, r.context]:

@@ -1,4 +1,5 @@
-"""``python -m verify model NAME|PATH [--context L] [--dtype D] [--depth N] [--eps E] [--json]``: one model's zone."""
+"""``python -m verify model NAME|PATH [--context L] [--dtype D] [--pipeline P] [--depth N] [--eps E] [--json]``:
+one model's zone, with the derived precision walls on its own effective spectrum."""
 
 from __future__ import annotations
 
@@ -6,14 +7,16 @@ import argparse
 
 from rope_sym.bounds import BOUND_NAMES, model_report, resolve_model
 from rope_sym.bounds.closed_forms import DEFAULT_EPS
+from rope_sym.bounds.walls import MEANING
 from verify.commands import Command, command
+from verify.commands.zone import add_precision_arguments, render_levels
 from verify.report import format_number, format_table, to_json
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", metavar="NAME|PATH", help="a registry model (see `verify models`) or a config.json")
     parser.add_argument("--context", type=float, help="context in tokens (default: max_position_embeddings)")
-    parser.add_argument("--dtype", default="fp32", help="format in which phases are computed (default fp32)")
+    add_precision_arguments(parser)
     parser.add_argument("--depth", type=int, help="layers N (default: num_hidden_layers)")
     parser.add_argument("--eps", type=float, default=DEFAULT_EPS, help=f"coherence threshold (default {DEFAULT_EPS})")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -21,12 +24,14 @@ def _configure(parser: argparse.ArgumentParser) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     model = resolve_model(args.model)
-    report = model_report(model, context=args.context, dtype=args.dtype, depth=args.depth, eps=args.eps)
+    report = model_report(model, context=args.context, dtype=args.dtype, depth=args.depth, eps=args.eps,
+                          pipeline=args.pipeline)
     if args.json:
         print(to_json(report))
         return 0
     print(f"{report['model']}: rope_type {report['rope_type']}, rotary dim {report['rotary_dim']}, "
-          f"context {format_number(report['context'])}, depth {report['depth']}, dtype {args.dtype}, eps {args.eps}")
+          f"context {format_number(report['context'])}, depth {report['depth']}, dtype {args.dtype}, pipeline "
+          f"{args.pipeline}, eps {args.eps}")
     print(f"  base {format_number(report['nominal_base'])} -> effective base {format_number(report['effective_base'])}"
           f" (theta_min {format_number(report['nominal_theta_min'])} -> "
           f"{format_number(report['effective_theta_min'])}), attention factor "
@@ -38,8 +43,13 @@ def _run(args: argparse.Namespace) -> int:
             rows.append([name, bound["side"], bound["paper"], bound["exact"], f"{bound['margin_decades']:+.2f}",
                          "yes" if bound["holds"] else "NO"])
     print(format_table(["bound", "side", "paper", "exact", "margin (decades)", "holds"], rows))
+    print(f"(precision: the paper's wall, eps_mach of {args.dtype}; verdict by it: {report['verdict_paper']})\n")
+    print("derived walls on the effective spectrum (erasure laws, no scan):")
+    print(render_levels(report))
     first = report["first_violated"]
-    print(f"verdict: {report['verdict']}" + (f" (first bound violated: {first})" if first else ""))
+    print(f"\nverdict: {report['verdict']}" + (f" (fails first: {first}: {report['meaning']})"
+                                                 if first in MEANING else f" (first bound violated: {first})"
+                                                 if first else ""))
     for kind, layer in report["layers"].items():
         print(f"  layer type {kind}: {layer['rope_type']}, base {format_number(layer['base'])}, effective theta_min "
               f"{format_number(layer['effective_theta_min'])}")

@@ -1,14 +1,26 @@
-"""``python -m verify zone --base B --context L --head-dim D [--depth N] [--eps E] [--dtype fp32] [--json]``:
-the Goldilocks-zone calculator (every bound paper and exact, whether it holds, the zone, L_max, a verdict)."""
+"""``python -m verify zone --base B --context L --head-dim D [--depth N] [--eps E] [--dtype D] [--pipeline P]
+[--json]``: the Goldilocks-zone calculator (every bound paper and exact, the derived precision walls level by
+level, the zone, L_max, a verdict)."""
 
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from rope_sym.bounds.closed_forms import DEFAULT_EPS
 from rope_sym.bounds.zone import verdict, zone_report
+from rope_sym.pipelines import PIPELINES
 from verify.commands import Command, command
-from verify.report import format_table, to_json
+from verify.report import format_number, format_table, to_json
+
+
+def add_precision_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--dtype`` (the activation dtype) and ``--pipeline`` (how phases are computed), shared by the verdicts."""
+    parser.add_argument("--dtype", default="fp32", help="activation dtype the cos/sin are stored in: fp32 "
+                        "(default), bf16, fp16, fp64")
+    parser.add_argument("--pipeline", default="hf", choices=[p for p in PIPELINES if p != "fp64"],
+                        help="how phases are computed: hf (default: fp32 phases, cast to the dtype), native "
+                             "(positions and phases in the dtype), invfreq-cast (inv_freq cast to the dtype)")
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
@@ -18,28 +30,49 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--depth", type=int, default=1, help="number of layers N (default 1)")
     parser.add_argument("--eps", type=float, default=DEFAULT_EPS,
                         help=f"coherence threshold in (0, 1) (default {DEFAULT_EPS}: cos(L theta_min) >= 1/2)")
-    parser.add_argument("--dtype", default="fp32", help="format computing the phases (default fp32)")
+    add_precision_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
 
 
+def _value(x: Any) -> str:
+    return "n/a" if x is None else ("yes" if x is True else "NO" if x is False else format_number(x))
+
+
+def render_levels(report: dict[str, Any]) -> str:
+    """The derived walls as a table."""
+    rows = [[lv["level"], _value(lv["wall_theta"]), _value(lv["erased_pairs"]), _value(lv["holds"]),
+             _value(lv["context_max"]), _value(lv["max_context"]), lv["law"]] for lv in report["erasure"]["levels"]]
+    return format_table(["level", "wall theta", "erased pairs", "holds", "positions kept", "L_max", "law"], rows)
+
+
 def _run(args: argparse.Namespace) -> int:
-    report = zone_report(args.base, args.context, args.head_dim, depth=args.depth, eps=args.eps, dtype=args.dtype)
+    report = zone_report(args.base, args.context, args.head_dim, depth=args.depth, eps=args.eps, dtype=args.dtype,
+                         pipeline=args.pipeline)
     if args.json:
         print(to_json(report))
         return 0
     inp = report["input"]
     print(f"base {inp['base']:.6g}, context {inp['context']:.6g}, head dim {inp['head_dim']}, depth {inp['depth']}, "
-          f"eps {inp['eps']}, {inp['dtype']} (eps_mach {inp['eps_mach']:.3g})")
+          f"eps {inp['eps']}, dtype {inp['dtype']}, pipeline {inp['pipeline']}")
     print(f"theta_min: paper {report['theta_min']['paper']:.6g}, exact {report['theta_min']['exact']:.6g}")
     rows = [[name, v["side"], f"{v['paper']:.6g}", f"{v['exact']:.6g}", "yes" if v["holds"] else "NO"]
             for name, v in report["bounds"].items()]
     print(format_table(["bound", "side", "paper", "exact", "holds (exact)"], rows))
+    print(f"(precision: the paper's wall theta_min > eps_mach of {inp['dtype']} = {inp['eps_mach']:.3g})\n")
+    print("derived walls (erasure laws, no scan):")
+    print(render_levels(report))
     zone = report["zone"]
-    print(f"zone (exact): [{zone['lower']:.6g}, {zone['upper']:.6g})  feasible: {'yes' if zone['feasible'] else 'no'}"
-          f"  base inside: {'yes' if zone['inside'] else 'no'}")
-    print(f"L_max: paper {report['max_context']['paper']:.6g}, exact {report['max_context']['exact']:.6g} tokens")
+    upper = "inf" if zone["upper"] is None or zone["upper"] == float("inf") else f"{zone['upper']:.6g}"
+    if zone["upper"] is None:
+        upper = "none (positions merge)"
+    print(f"\nzone (exact, derived walls): [{zone['lower']:.6g}, {upper})  feasible: "
+          f"{'yes' if zone['feasible'] else 'no'}  base inside: {'yes' if zone['inside'] else 'no'}")
+    print(f"paper's zone: [{zone['lower']:.6g}, {zone['upper_paper']:.6g})  inside: "
+          f"{'yes' if zone['inside_paper'] else 'no'}; L_max: paper {report['max_context']['paper']:.6g}, "
+          f"exact {report['max_context']['exact']:.6g} tokens")
     print(verdict(report))
     return 0
 
 
-command("zone", "the Goldilocks zone of a RoPE setting: bounds, zone, L_max and a verdict")(Command(_configure, _run))
+command("zone", "the Goldilocks zone of a RoPE setting: bounds, derived walls, zone, L_max and a verdict")(
+    Command(_configure, _run))
