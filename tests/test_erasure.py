@@ -172,3 +172,28 @@ def test_cli_bad_input_exits_2_with_one_line(args, needle):
     proc = subprocess.run([sys.executable, "-m", "verify", "erasure", *args], capture_output=True, text=True)
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and needle in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_cli_window_and_query_give_the_rotated_per_pair_erasure(tmp_path, capsys):
+    query = tmp_path / "q.json"
+    vector = np.random.default_rng(3).standard_normal(16)
+    query.write_text(json.dumps(vector.tolist()))
+    argv = ["erasure", "--base", "1e6", "--head-dim", "16", "--context", "6000", "--window", "1000:6000",
+            "--query", str(query), "--layout", "interleaved", "--json"]
+    assert main(argv) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["window"] == [1000, 6000]
+    assert len(data["rotated_adjacent_erasure"]) == 8
+    # the same as the library with the vector reordered to the half layout
+    from rope_sym.spectrum.rotation import interleaved_to_half
+
+    r = erasure_scan(RopeSpec(16, 1e6), 6000, "bf16", "hf", window=(1000, 6000), query=interleaved_to_half(vector))
+    assert data["rotated_adjacent_erasure"] == r.rotated_adjacent_erasure
+    assert data["rotated_erased_pairs"] == r.rotated_erased_pairs
+    for bad, message in [(["--window", "5:3"], "must hold at least two positions"),
+                         (["--window", "a:b"], "window must be START:END")]:
+        assert main(["erasure", "--base", "1e6", "--head-dim", "16", "--context", "600", *bad]) == 2
+        assert message in capsys.readouterr().err
+    query.write_text("[1, 2]")
+    assert main(["erasure", "--base", "1e6", "--head-dim", "16", "--context", "600", "--query", str(query)]) == 2
+    assert "holds 2 numbers, the head dim is 16" in capsys.readouterr().err
