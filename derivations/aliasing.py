@@ -7,32 +7,30 @@ from functools import lru_cache
 
 import sympy as sp
 
-from derivations.model import Derivation, apply_monotone, equality, limit
+from derivations.kernel import Derivation, Proof
 from derivations.symbols import POSITIVE, SUBS, L, b, d, k, theta_min, u
-
-i = sp.Symbol("i", nonnegative=True, integer=True)
 
 
 @lru_cache(maxsize=1)
 def derivation() -> Derivation:
-    """The aliasing bound, checked step by step."""
+    """The aliasing bound, as a chain from its hypotheses."""
     bound = (L / (2 * sp.pi)) ** k
     paper = L / (2 * sp.pi)
-    steps = (
-        equality(b ** (-2 * i / d), theta_min, "slowest pair i = d/2 - 1 of theta_i = base^(-2i/d)",
-                 subs={i: d / 2 - 1, **SUBS}),
-        apply_monotone(sp.StrictLessThan(L * theta_min, 2 * sp.pi), sp.StrictLessThan(theta_min, 2 * sp.pi / L),
-                       u / L, u, POSITIVE, True, "no full turn within L tokens: L theta_min < 2 pi; divide by L > 0"),
-        apply_monotone(sp.StrictLessThan(theta_min, 2 * sp.pi / L), sp.StrictGreaterThan(b, bound),
-                       u ** (-k), u, POSITIVE, False, "u -> u^(-d/(d-2)) is decreasing for u > 0 when d > 2",
-                       subs=SUBS),
-        limit(k, d, sp.oo, 1, "paper form: the exponent d/(d-2) tends to 1 for large d (theta_min ~ 1/base)"),
-        equality(bound / paper, paper ** (2 / (d - 2)), "exact/paper = (L/(2 pi))^(2/(d-2))", subs=SUBS),
-    )
-    return Derivation(
-        "aliasing", "Aliasing (Nyquist-like) lower bound",
-        ("L > 0 tokens, base b > 1, rotary dim d even and d > 2",
-         "theta_min = b^(-(d-2)/d) is the slowest of theta_i = b^(-2i/d)"),
-        steps, sp.StrictGreaterThan(b, bound), sp.StrictGreaterThan(b, paper),
-        (("exact/paper", paper ** (2 / (d - 2))),),
-        ("the gap grows with L and shrinks with d: at d = 128, L = 4096 it is 1.11; at d = 16, 2.5",))
+    p = Proof("aliasing", "Aliasing (Nyquist-like) lower bound", SUBS)
+    p.hypothesis(sp.StrictGreaterThan(b, 1), "the base $b$ exceeds 1 and the context $L$ is positive")
+    p.hypothesis(sp.StrictGreaterThan(d, 2), "the rotary dimension $d$ is even and greater than 2")
+    nyquist = p.hypothesis(sp.StrictLessThan(L * theta_min, 2 * sp.pi),
+                           "the slowest pair does not complete a turn within the context")
+    p.identity(b ** (-2 * (d / 2 - 1) / d), theta_min,
+               "the slowest of $\\theta_i = b^{-2i/d}$ is the last pair, $i = d/2 - 1$",
+               shown=("theta_{d/2-1} = b^(-(d-2)/d) = theta_min",
+                      r"\theta_{d/2-1} = b^{-(d-2)/d} = \theta_{\min}"))
+    s = p.given(nyquist)
+    s = p.monotone(s, sp.StrictLessThan(theta_min, 2 * sp.pi / L), u / L, u, POSITIVE, True,
+                   "dividing by $L > 0$ preserves the inequality")
+    p.monotone(s, sp.StrictGreaterThan(b, bound), u ** (-k), u, POSITIVE, False,
+               "the map $u \\mapsto u^{-d/(d-2)}$ is strictly decreasing on $(0, \\infty)$, and "
+               "$\\theta_{\\min}^{-d/(d-2)} = b$")
+    return p.done(paper=sp.StrictGreaterThan(b, paper), gaps=(("exact/paper", paper ** (2 / (d - 2))),),
+                  notes=("the paper's form takes $\\theta_{\\min} \\approx 1/b$: the exponent $d/(d-2)$ tends to 1 as "
+                         "$d$ grows; the gap grows with $L$ and shrinks with $d$ (1.11 at $d = 128$, $L = 4096$)",))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-from derivations.model import Derivation
+from derivations.kernel import Derivation
 from rope_sym.errors import RopeSymError
 
 #: Derivation name -> module (its ``derivation()``), or ``module:function`` (in the issue's order).

@@ -7,29 +7,32 @@ from functools import lru_cache
 
 import sympy as sp
 
-from derivations.model import Derivation, apply_monotone, equality, invert_monotone
+from derivations.kernel import Derivation, Proof
 from derivations.symbols import POSITIVE, SUBS, L, b, d, eps, k, theta_min, u
 
 
 @lru_cache(maxsize=1)
 def derivation() -> Derivation:
-    """The DC-stability bound, checked step by step."""
+    """The DC-stability bound, as a chain from its hypotheses."""
     a = sp.acos(eps)
     bound = (L / a) ** k
     paper = L / a
     phase = L * theta_min
-    steps = (
-        invert_monotone(sp.GreaterThan(sp.cos(phase), eps), sp.LessThan(phase, a), sp.cos(u), u,
-                        sp.Interval.open(0, sp.pi), False, phase, a,
-                        "cos is decreasing on (0, pi) and cos(arccos(eps)) = eps", subs=SUBS),
-        apply_monotone(sp.LessThan(phase, a), sp.LessThan(theta_min, a / L), u / L, u, POSITIVE, True,
-                       "divide by L > 0"),
-        apply_monotone(sp.LessThan(theta_min, a / L), sp.GreaterThan(b, bound), u ** (-k), u, POSITIVE, False,
-                       "u -> u^(-d/(d-2)) is decreasing for u > 0 when d > 2", subs=SUBS),
-        equality(bound / paper, paper ** (2 / (d - 2)), "exact/paper = (L/arccos(eps))^(2/(d-2))", subs=SUBS),
-    )
-    return Derivation(
-        "dc_stability", "DC-stability lower bound",
-        ("0 < eps < 1, L > 0, base b > 1, d even and d > 2",
-         "the largest phase L theta_min lies in (0, pi): cos(m theta_min) is then smallest at m = L"),
-        steps, sp.GreaterThan(b, bound), sp.GreaterThan(b, paper), (("exact/paper", paper ** (2 / (d - 2))),))
+    p = Proof("dc_stability", "DC-stability lower bound", SUBS)
+    p.hypothesis(sp.StrictGreaterThan(b, 1), "the base $b$ exceeds 1 and the context $L$ is positive")
+    p.hypothesis(sp.StrictGreaterThan(d, 2), "the rotary dimension $d$ is even and greater than 2")
+    p.hypothesis(sp.Contains(eps, sp.Interval.open(0, 1)), "the coherence threshold lies in $(0, 1)$")
+    p.hypothesis(sp.Contains(phase, sp.Interval.open(0, sp.pi)),
+                 "the largest phase of the slowest pair lies in $(0, \\pi)$, where $\\cos(m\\theta_{\\min})$ is "
+                 "smallest at $m = L$", side_condition=True)
+    coherent = p.hypothesis(sp.GreaterThan(sp.cos(phase), eps),
+                            "the slowest pair stays coherent over the context")
+    s = p.given(coherent)
+    s = p.invert(s, sp.LessThan(phase, a), sp.cos(u), u, sp.Interval.open(0, sp.pi), False, phase, a,
+                 "the cosine is strictly decreasing on $(0, \\pi)$, which holds both the phase and "
+                 "$\\arccos\\varepsilon$, and $\\cos(\\arccos \\varepsilon) = \\varepsilon$")
+    s = p.monotone(s, sp.LessThan(theta_min, a / L), u / L, u, POSITIVE, True,
+                   "dividing by $L > 0$ preserves the inequality")
+    p.monotone(s, sp.GreaterThan(b, bound), u ** (-k), u, POSITIVE, False,
+               "the map $u \\mapsto u^{-d/(d-2)}$ is strictly decreasing on $(0, \\infty)$")
+    return p.done(paper=sp.GreaterThan(b, paper), gaps=(("exact/paper", paper ** (2 / (d - 2))),))

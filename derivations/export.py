@@ -1,14 +1,17 @@
-"""Export of the derivations: a standalone amsmath LaTeX document and a plain-text rendering, plus the table of the
-bounds evaluated for fp16, bf16 and fp32 at a few standard settings."""
+"""Export of the derivations: a standalone LaTeX document (each theorem with its numbered hypotheses, the proof
+chain step by step, the boxed result, remarks, tables and references) and a plain-text rendering in Unicode."""
 
 from __future__ import annotations
 
+import re
+import warnings
 from dataclasses import dataclass
 
 import sympy as sp
 
 from derivations.catalog import all_derivations
-from derivations.model import Derivation
+from derivations.kernel import Derivation, Hypothesis, Step
+from derivations.symbols import b, d, eps, eps_mach
 from rope_sym.bounds import closed_forms as bd
 
 
@@ -32,9 +35,23 @@ SETTINGS: tuple[Setting, ...] = (
 )
 DTYPES: tuple[str, ...] = ("fp16", "bf16", "fp32")
 
+REFERENCES: tuple[tuple[str, str], ...] = (
+    ("liu2026", "Liu, \\emph{Rotary Positional Embeddings as Phase Modulation}, 2026."),
+    ("du2026", "Du et al., \\emph{RoPE Distinguishes Neither Positions Nor Tokens in Long Contexts, Provably}, 2026."),
+    ("men2024", "Men et al., \\emph{Base of RoPE Bounds Context Length}, NeurIPS 2024 (arXiv:2405.14591)."),
+    ("su2024", "Su Jianlin, recomputation of Men et al.'s table of bases, kexue.fm, 2024."),
+)
 
-def bounds_rows(eps: float = bd.DEFAULT_EPS) -> list[dict[str, object]]:
-    """One row per (setting, dtype): the lower bounds (paper/exact), the wall (paper/exact) and L_max."""
+_THETA_MIN = sp.Symbol("theta_min", positive=True)
+_LATEX_NAMES = {eps: r"\varepsilon", eps_mach: r"\varepsilon_{\mathrm{mach}}", _THETA_MIN: r"\theta_{\min}",
+                sp.Symbol("epsilon_mach", positive=True): r"\varepsilon_{\mathrm{mach}}",
+                sp.Symbol("theta^*", positive=True): r"\theta^{*}", sp.Symbol("phi", positive=True): r"\varphi",
+                sp.Symbol("f_low", positive=True): r"f_{\mathrm{low}}",
+                sp.Symbol("f_high", positive=True): r"f_{\mathrm{high}}"}
+
+
+def bounds_rows(eps_value: float = bd.DEFAULT_EPS) -> list[dict[str, object]]:
+    """One row per (setting, dtype): the lower bounds (paper/exact), the paper's wall (paper/exact) and L_max."""
     rows: list[dict[str, object]] = []
     for st in SETTINGS:
         for dtype in DTYPES:
@@ -43,16 +60,20 @@ def bounds_rows(eps: float = bd.DEFAULT_EPS) -> list[dict[str, object]]:
                                       "head_dim": st.head_dim, "depth": st.depth, "dtype": dtype}
             for form in ("paper", "exact"):
                 row[f"aliasing_{form}"] = bd.aliasing_base(st.context, st.head_dim, form=form)
-                row[f"dc_{form}"] = bd.dc_stability_base(st.context, st.head_dim, eps, form=form)
-                row[f"depth_{form}"] = bd.depth_base(st.context, st.head_dim, eps, st.depth, form=form)
+                row[f"dc_{form}"] = bd.dc_stability_base(st.context, st.head_dim, eps_value, form=form)
+                row[f"depth_{form}"] = bd.depth_base(st.context, st.head_dim, eps_value, st.depth, form=form)
                 row[f"wall_{form}"] = bd.precision_wall_base(em, st.head_dim, form=form)
-            row["max_context"] = bd.max_context(em, eps, st.depth, st.head_dim)
+            row["max_context"] = bd.max_context(em, eps_value, st.depth, st.head_dim)
             rows.append(row)
     return rows
 
 
-_TEXT_ESCAPES = {"\\": r"\textbackslash{}", "_": r"\_", "^": r"\^{}", "&": r"\&", "%": r"\%", "$": r"\$",
-                 "#": r"\#", "{": r"\{", "}": r"\}", "~": r"\~{}", "<": r"$<$", ">": r"$>$"}
+# ------------------------------------------------------------------------------------------------ LaTeX
+
+
+_TEXT_ESCAPES = {"\\": r"\textbackslash{}", "_": r"\_", "^": r"\textasciicircum{}", "&": r"\&", "%": r"\%",
+                 "$": r"\$", "#": r"\#", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "<": r"$<$",
+                 ">": r"$>$"}
 
 
 def escape(text: str) -> str:
@@ -61,66 +82,235 @@ def escape(text: str) -> str:
 
 
 def _num(x: object) -> str:
-    """A number in LaTeX, 3 significant digits, ``a \\times 10^{e}``."""
+    """A number in LaTeX, 3 significant digits, ``a \\cdot 10^{e}``."""
     mant, _, exp = f"{float(x):.3g}".partition("e")  # type: ignore[arg-type]
-    return f"${mant} \\times 10^{{{int(exp)}}}$" if exp else f"${mant}$"
+    return f"${mant}{{\\cdot}}10^{{{int(exp)}}}$" if exp else f"${mant}$"
 
 
-def _section(dv: Derivation) -> list[str]:
-    out = [f"\\section{{{escape(dv.title)}}}", "\\paragraph{Assumptions.}", "\\begin{itemize}"]
-    out += [f"  \\item {escape(a)}" for a in dv.assumptions]
-    out += ["\\end{itemize}", "\\paragraph{Steps.}", "\\begin{enumerate}"]
+def _display(expr: sp.Basic) -> sp.Basic:
+    """``b^(-(d-2)/d)`` shown as ``theta_min``."""
+    return expr.xreplace({b ** ((2 - d) / d): _THETA_MIN, b ** (-(d - 2) / d): _THETA_MIN})
+
+
+def latex_of(expr: sp.Basic) -> str:
+    """A SymPy expression in LaTeX with the document's notation (``\\arccos``, ``\\varepsilon``,
+    ``\\theta_{\\min}``)."""
+    if isinstance(expr, sp.Contains):
+        inner, interval = expr.args
+        return f"{latex_of(inner)} \\in {sp.latex(interval)}"
+    return sp.latex(_display(expr), inv_trig_style="full", symbol_names=_LATEX_NAMES)
+
+
+def _statement(step: Step) -> str:
+    return step.shown[1] if step.shown else latex_of(step.conclusion)
+
+
+def _premise(step: Step, dv: Derivation) -> str:
+    if step.premise is None:
+        return "lemma" if step.rule != "numeric" else "numerical fact"
+    if isinstance(step.premise, str):
+        return f"by ({step.premise})" if step.rule == "given" else f"from ({step.premise})"
+    return f"from ({step.premise})"
+
+
+def _hypothesis_item(h: Hypothesis) -> str:
+    tag = " \\emph{(side condition: assumed, not proved)}" if h.side_condition else ""
+    return f"  \\item[({h.label})] ${latex_of(h.statement)}$: {h.text}{tag}."
+
+
+def _section(dv: Derivation, number: int) -> list[str]:
+    out = [f"\\section{{{dv.title}}}\\label{{sec:{dv.name}}}"]
+    if dv.hypotheses:
+        out += ["\\paragraph{Hypotheses.}", "\\begin{itemize}"]
+        out += [_hypothesis_item(h) for h in dv.hypotheses]
+        out.append("\\end{itemize}")
+    out += ["\\paragraph{Derivation.} Each step states where it comes from and why it holds; every step was "
+            "checked by the kernel.", "\\begin{enumerate}"]
     for step, ok in zip(dv.steps, dv.step_results, strict=True):
-        status = "verified by SymPy" if ok else "\\textbf{NOT VERIFIED}"
-        out.append(f"  \\item $\\displaystyle {step.latex()}$\\\\ {escape(step.reason)} ({status}).")
-    out += ["\\end{enumerate}", "\\paragraph{Result.}", f"\\[ \\boxed{{{sp.latex(dv.result)}}} \\]"]
+        status = "" if ok else " \\textbf{(NOT VERIFIED)}"
+        out.append(f"  \\item[({_index(dv, step)})] $\\displaystyle {_statement(step)}$ \\hfill "
+                   f"{{\\small {_premise(step, dv)}}}\\\\ {step.reason}.{status}")
+    out.append("\\end{enumerate}")
+    result = dv.result_shown[1] if dv.result_shown else latex_of(dv.result)
+    out += ["\\paragraph{Result.}", f"\\[ \\boxed{{{result}}} \\]"]
     if dv.paper is not None:
-        out.append(f"Paper form: $\\displaystyle {sp.latex(dv.paper)}$.")
+        out.append(f"In the paper's form ($\\theta_{{\\min}} \\approx 1/b$): $\\displaystyle {latex_of(dv.paper)}$.")
     for label, formula in dv.gaps:
-        out.append(f"\\par Gap, {escape(label)}: $\\displaystyle {sp.latex(formula)}$.")
-    out += [f"\\par Note: {escape(n)}." for n in dv.notes]
+        out.append(f"\\par Gap, {label}: $\\displaystyle {latex_of(formula)}$.")
+    if dv.remarks:
+        out += ["\\paragraph{Remarks} (verified lemmas, outside the chain).", "\\begin{itemize}"]
+        for remark in dv.remarks:
+            shown = remark.shown[1] if remark.shown else latex_of(remark.conclusion)
+            out.append(f"  \\item $\\displaystyle {shown}$: {remark.reason}.")
+        out.append("\\end{itemize}")
+    out += [f"\\par {note[0].upper()}{note[1:]}." for note in dv.notes]
     return out
 
 
-def _table(eps: float) -> list[str]:
+def _index(dv: Derivation, step: Step) -> int:
+    return next(i for i, s in enumerate(dv.steps, 1) if s is step)
+
+
+def _bounds_table(eps_value: float) -> list[str]:
     out = ["\\section{Bounds at standard settings}",
-           f"Coherence threshold $\\epsilon = {eps}$, depth $N$ as listed, $\\epsilon_{{\\mathrm{{mach}}}} = "
-           "2^{1-p}$ of the format computing the phases. Each cell: paper / exact.",
-           "\\begin{center}\\small", "\\begin{tabular}{llllll}", "\\hline",
-           "setting & dtype & DC stability & depth & precision wall & $L_{\\max}$ \\\\", "\\hline"]
-    for r in bounds_rows(eps):
-        out.append(f"{escape(str(r['setting']))} & {r['dtype']} & {_num(r['dc_paper'])} / {_num(r['dc_exact'])} & "
-                   f"{_num(r['depth_paper'])} / {_num(r['depth_exact'])} & {_num(r['wall_paper'])} / "
-                   f"{_num(r['wall_exact'])} & {_num(r['max_context'])} \\\\")
-    out += ["\\hline", "\\end{tabular}", "\\end{center}"]
+           f"With the coherence threshold $\\varepsilon = {eps_value}$, $N$ layers as listed and the paper's wall "
+           "$\\theta_{\\min} > \\varepsilon_{\\mathrm{mach}} = 2^{1-p}$, the table gives the smallest base of the DC "
+           "and depth bounds, the paper's wall and the maximum context under it, each cell as paper form / exact "
+           "form.",
+           "\\begin{table}[h]\\centering\\footnotesize\\setlength{\\tabcolsep}{4pt}",
+           "\\caption{Lower bounds (DC stability, depth), the paper's precision wall (upper bound) and $L_{\\max}$ "
+           "for each setting ($L$ tokens, $N$ layers, $d$ the rotary dimension) and format (paper / exact).}",
+           "\\begin{tabular}{lrrlllll}", "\\hline",
+           "setting & $L$ & $N$ & format & DC stability & depth & paper's wall & $L_{\\max}$ \\\\", "\\hline"]
+    for r in bounds_rows(eps_value):
+        out.append(f"{escape(str(r['setting']))} & {int(float(str(r['context'])))} & {r['depth']} & {r['dtype']} & "
+                   f"{_num(r['dc_paper'])} / {_num(r['dc_exact'])} & {_num(r['depth_paper'])} / "
+                   f"{_num(r['depth_exact'])} & {_num(r['wall_paper'])} / {_num(r['wall_exact'])} & "
+                   f"{_num(r['max_context'])} \\\\")
+    out += ["\\hline", "\\end{tabular}", "\\end{table}"]
     return out
 
 
-def to_latex(derivations: list[Derivation] | None = None, eps: float = bd.DEFAULT_EPS) -> str:
-    """A standalone amsmath document: a section per derivation (assumptions, numbered steps, boxed result) and
-    the bounds table."""
+def _case_study_table() -> list[str]:
+    from rope_sym.bounds.models import case_study
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # registry warnings are reported by `verify models`
+        reports = case_study()
+    out = ["\\section{Case study: registry models}",
+           "Each model is judged at its own context $L$ and depth $N$ on its effective spectrum after scaling "
+           "(fp32, hf pipeline), by the derived walls and by the paper's wall.",
+           "\\begin{table}[h]\\centering\\footnotesize\\setlength{\\tabcolsep}{4pt}",
+           "\\caption{Registry models: nominal and effective base, context $L$, depth $N$, the first condition that "
+           "fails under the derived walls, and the verdicts by the derived walls and by the paper's wall.}",
+           "\\begin{tabular}{lllrrlll}", "\\hline",
+           "model & base & effective base & $L$ & $N$ & fails first & derived & paper \\\\", "\\hline"]
+    for r in reports:
+        out.append(f"{escape(r['model'])} & {_num(r['nominal_base'])} & {_num(r['effective_base'])} & "
+                   f"{int(r['context'])} & {r['depth']} & {escape(r['first_violated'] or '--')} & {r['verdict']} & "
+                   f"{r['verdict_paper']} \\\\")
+    out += ["\\hline", "\\end{tabular}", "\\end{table}"]
+    return out
+
+
+def _references() -> list[str]:
+    out = ["\\begin{thebibliography}{9}"]
+    out += [f"  \\bibitem{{{key}}} {text}" for key, text in REFERENCES]
+    out.append("\\end{thebibliography}")
+    return out
+
+
+def to_latex(derivations: list[Derivation] | None = None, eps: float = bd.DEFAULT_EPS,
+             case_study: bool = True) -> str:
+    """A standalone document: a section per derivation (hypotheses, the chain, the boxed result, remarks), the
+    bounds table, the case-study table and the references."""
     dvs = all_derivations() if derivations is None else derivations
     lines = ["\\documentclass[10pt]{article}", "\\usepackage{amsmath,amssymb}",
-             "\\usepackage[margin=2cm]{geometry}", "\\allowdisplaybreaks",
-             "\\title{RoPE base bounds: machine-checked derivations}", "\\author{rope-sym}", "\\date{}",
-             "\\begin{document}", "\\maketitle",
-             "Each step below was checked by SymPy (equality by simplification, inequalities by applying a map "
-             "proved strictly monotone on the stated domain, limits and series by SymPy). "
-             "$\\theta_{\\min} = b^{-(d-2)/d}$ (exact); the paper's form uses $\\theta_{\\min} \\approx 1/b$."]
-    for dv in dvs:
-        lines += _section(dv)
-    lines += _table(eps)
+             "\\usepackage[margin=2cm]{geometry}", "\\allowdisplaybreaks", "\\emergencystretch=3em",
+             "\\title{The limits of rotary position embeddings:\\\\ machine-checked derivations}",
+             "\\author{rope-sym}", "\\date{}", "\\begin{document}", "\\maketitle",
+             "\\begin{abstract}",
+             "We derive the bounds on the base $b$ of rotary position embeddings (RoPE) for a context of $L$ "
+             "tokens: aliasing, DC stability and depth~\\cite{liu2026}, the paper's precision wall and the zone "
+             "they leave, the effective base of context-extension retrofits, and the erasure laws that replace "
+             "the precision wall where exact scans refute it. Each derivation is a chain from numbered hypotheses "
+             "to a boxed result; every step names its premise and was checked by a proof kernel built on SymPy: "
+             "equalities by simplification (power and logarithm rules only once the bases are proved positive), "
+             "inequalities by maps proved strictly monotone on a domain holding both sides, side conditions "
+             "discharged under the hypotheses or stated as hypotheses. Numerical facts are checked by mpmath or "
+             "an exact rounding oracle and named as such.",
+             "\\end{abstract}",
+             "\\paragraph{Notation.} Pair $i$ of a head of rotary dimension $d$ turns by $\\theta_i = b^{-2i/d}$ per "
+             "token; the slowest pair has $\\theta_{\\min} = b^{-(d-2)/d}$ (the exact form), which the paper's "
+             "form approximates by $1/b$~\\cite{liu2026}. A format has $p$ significant bits and machine epsilon "
+             "$\\varepsilon_{\\mathrm{mach}} = 2^{1-p}$; $\\varepsilon \\in (0, 1)$ is a coherence threshold and $N$ "
+             "the number of layers."]
+    for number, dv in enumerate(dvs, 1):
+        lines += _section(dv, number)
+    lines += _bounds_table(eps)
+    if case_study:
+        lines += _case_study_table()
+    lines += _references()
     lines.append("\\end{document}")
     return "\n".join(lines) + "\n"
 
 
+# ------------------------------------------------------------------------------------------------- text
+
+_UNICODE = [("epsilon_mach", "ε_mach"), ("epsilon", "ε"), ("theta_min", "θ_min"), ("theta", "θ"), ("phi", "φ"),
+            ("delta", "δ"), ("gamma", "γ"), ("sigma", "σ"), ("acos", "arccos"), ("asin", "arcsin"),
+            ("sqrt", "√"), ("pi", "π"), ("oo", "∞"), ("**", "^"), ("<=", "≤"), (">=", "≥"), ("*", "·")]
+
+_LATEX_TEXT = [(r"\approx", "≈"), (r"L_{\max}", "L_max"), (r"\max", "max"), (r"\min", "min"),
+               (r"\tfrac", ""), (r"\textasciitilde", "~"), (r"\varepsilon_{\mathrm{mach}}", "ε_mach"),
+               (r"\varepsilon", "ε"), (r"\theta_{\min}", "θ_min"),
+               (r"\theta", "θ"), (r"\varphi", "φ"), (r"\delta", "δ"), (r"\gamma", "γ"), (r"\sigma", "σ"),
+               (r"\pi", "π"), (r"\infty", "∞"), (r"\mapsto", "↦"), (r"\leq", "≤"), (r"\geq", "≥"), (r"\ll", "≪"),
+               (r"\times", "×"), (r"\arccos", "arccos"), (r"\cos", "cos"), (r"\sin", "sin"), (r"\ln", "ln"),
+               (r"\log_2", "log2"), (r"\sqrt", "√"), (r"\to", "→"), (r"\in", "∈"), (r"\lfloor", "⌊"),
+               (r"\rfloor", "⌋"), (r"\mathrm", ""), (r"\langle", "⟨"), (r"\rangle", "⟩"), (r"\frac", ""),
+               (r"\int", "∫"), (r"\,", " "), (r"\emph", ""), (r"\ ", " ")]
+
+
+def plain(text: str) -> str:
+    """A reason or hypothesis written with LaTeX math, as Unicode text."""
+    out = text.replace("$", "")
+    for macro, symbol in _LATEX_TEXT:
+        out = out.replace(macro, symbol)
+    out = re.sub(r"\{([^{}]*)\}", r"\1", out)
+    return re.sub(r"\{([^{}]*)\}", r"\1", out)
+
+
+def text_of(expr: sp.Basic) -> str:
+    """A SymPy expression (or relation) as one line of Unicode math."""
+    if isinstance(expr, sp.Contains):
+        inner, interval = expr.args
+        return f"{text_of(inner)} ∈ {_unicode(sp.sstr(interval))}"
+    e = _display(expr)
+    if isinstance(e, sp.Equality):
+        return f"{text_of(e.lhs)} = {text_of(e.rhs)}"
+    return _unicode(sp.sstr(e))
+
+
+def _unicode(s: str) -> str:
+    for old, new in _UNICODE:
+        s = s.replace(old, new)
+    return s.replace("Interval.open", "").replace("Interval", "")
+
+
+def as_text(dv: Derivation) -> str:
+    """A derivation for a terminal."""
+    lines = [f"== {dv.title} [{dv.name}] =="]
+    if dv.hypotheses:
+        lines.append("Hypotheses:")
+        for h in dv.hypotheses:
+            tag = " (side condition: assumed, not proved)" if h.side_condition else ""
+            lines.append(f"  ({h.label}) {text_of(h.statement)}: {plain(h.text)}{tag}")
+    lines.append("Derivation:")
+    for i, (step, ok) in enumerate(zip(dv.steps, dv.step_results, strict=True), 1):
+        statement = step.shown[0] if step.shown else text_of(step.conclusion)
+        lines.append(f"  ({i}) {statement}    [{_premise(step, dv)}]")
+        lines.append(f"      [{'verified' if ok else 'FAILED'}] {plain(step.reason)}")
+    result = dv.result_shown[0] if dv.result_shown else text_of(dv.result)
+    lines.append(f"Result: {result}")
+    if dv.paper is not None:
+        lines.append(f"Paper form: {text_of(dv.paper)}")
+    for label, formula in dv.gaps:
+        lines.append(f"Gap, {plain(label)}: {text_of(formula)}")
+    for remark in dv.remarks:
+        shown = remark.shown[0] if remark.shown else text_of(remark.conclusion)
+        lines.append(f"Remark: {shown}: {plain(remark.reason)}")
+    lines += [f"Note: {plain(n)}" for n in dv.notes]
+    return "\n".join(lines)
+
+
 def to_text(derivations: list[Derivation] | None = None, eps: float = bd.DEFAULT_EPS) -> str:
-    """Every derivation as plain text, then the bounds table."""
+    """Every derivation as Unicode text, then the bounds table."""
     dvs = all_derivations() if derivations is None else derivations
-    parts = [dv.as_text() for dv in dvs]
-    table = [f"Bounds at standard settings (eps = {eps}; paper / exact):"]
+    parts = [as_text(dv) for dv in dvs]
+    table = [f"Bounds at standard settings (ε = {eps}; paper / exact):"]
     for r in bounds_rows(eps):
         table.append(f"  {r['setting']:<18} {r['dtype']:<5} DC {r['dc_paper']:.3g} / {r['dc_exact']:.3g}  "
                      f"depth(N={r['depth']}) {r['depth_paper']:.3g} / {r['depth_exact']:.3g}  "
-                     f"wall {r['wall_paper']:.3g} / {r['wall_exact']:.3g}  L_max {r['max_context']:.3g}")
+                     f"paper's wall {r['wall_paper']:.3g} / {r['wall_exact']:.3g}  L_max {r['max_context']:.3g}")
     return "\n\n".join([*parts, "\n".join(table)]) + "\n"

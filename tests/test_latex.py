@@ -19,14 +19,25 @@ def test_document_has_a_section_and_a_boxed_result_per_derivation():
     assert tex.rstrip().endswith("\\end{document}")
     assert tex.count("\\boxed{") == len(MODULES)
     for dv in all_derivations():
-        assert f"\\section{{{escape(dv.title)}}}" in tex
+        assert f"\\section{{{dv.title}}}\\label{{sec:{dv.name}}}" in tex
+        section = tex.split(f"\\label{{sec:{dv.name}}}", 1)[1].split("\\section{", 1)[0]
+        for h in dv.hypotheses:   # numbered hypotheses, side conditions marked
+            assert f"\\item[({h.label})]" in section
+            assert ("side condition" in section) or not h.side_condition
+        for i in range(1, len(dv.steps) + 1):   # numbered steps
+            assert f"\\item[({i})]" in section
     assert "NOT VERIFIED" not in tex
-    assert tex.count("verified by SymPy") == sum(len(dv.steps) for dv in all_derivations())
     assert "\\begin{tabular}" in tex and tex.count("fp16") >= len(SETTINGS)
+    # the document's notation, references, tables with L and N, no stray accents
+    for text in ("\\arccos", "\\varepsilon_{\\mathrm{mach}}", "\\theta_{\\min}", "\\begin{thebibliography}",
+                 "Rotary Positional Embeddings as Phase Modulation", "RoPE Distinguishes Neither Positions Nor Tokens",
+                 "Base of RoPE Bounds Context Length", "Case study", "$L$ & $N$"):
+        assert text in tex, text
+    assert "\\~{}" not in tex and "acos" not in tex and "\\epsilon" not in tex
 
 
 def test_escape_makes_text_safe():
-    assert escape("a_b^c < d & 5% #") == r"a\_b\^{}c $<$ d \& 5\% \#"
+    assert escape("a_b^c < d & 5% # ~") == r"a\_b\textasciicircum{}c $<$ d \& 5\% \# \textasciitilde{}"
 
 
 def test_bounds_table_rows_cover_settings_and_formats():
@@ -68,3 +79,4 @@ def test_pdflatex_builds_the_document(tmp_path):
     log = (tmp_path / "derivations.log").read_text(errors="replace")
     assert not [ln for ln in log.splitlines() if ln.startswith("!")]
     assert "Undefined control sequence" not in log
+    assert "Overfull \\hbox" not in log

@@ -9,8 +9,10 @@ NTK's grown base). Every bound depends on the spectrum only through ``theta_min`
 
 from __future__ import annotations
 
+import copy
 import math
 import warnings
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -109,5 +111,19 @@ def model_report(model: ModelRope, context: float | None = None, dtype: str = "f
 
 def case_study(dtype: str = "fp32", eps: float = DEFAULT_EPS, depth: int | None = None,
                pipeline: str = "hf") -> list[dict[str, Any]]:
-    """One zone report per registry model at its own context (and depth unless ``depth`` is given)."""
-    return [model_report(get_model(name), dtype=dtype, depth=depth, eps=eps, pipeline=pipeline) for name in MODELS]
+    """One zone report per registry model at its own context (and depth unless ``depth`` is given); computed once
+    per setting and process (the reports are copied out, so callers may change them)."""
+    reports, caught = _case_study(dtype, eps, depth, pipeline)
+    for category, message in caught:  # the warnings of the first computation, raised again on every call
+        warnings.warn(message, category, stacklevel=2)
+    return copy.deepcopy(reports)
+
+
+@lru_cache(maxsize=16)
+def _case_study(dtype: str, eps: float, depth: int | None,
+                pipeline: str) -> tuple[list[dict[str, Any]], tuple[tuple[type[Warning], str], ...]]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        reports = [model_report(get_model(name), dtype=dtype, depth=depth, eps=eps, pipeline=pipeline)
+                   for name in MODELS]
+    return reports, tuple(dict.fromkeys((w.category, str(w.message)) for w in caught))

@@ -161,3 +161,59 @@ def retrofits(options: CheckOptions) -> Outcome:
     ok = dv.verified and worst < TOLERANCE
     return Outcome.judge(ok, f"{len(dv.steps)} steps verified={dv.verified}; effective base vs 50-digit solve: worst "
                          f"relative gap {worst:.2e}", failed_steps=dv.failed_steps, worst_gap=worst)
+
+
+@check("proof-kernel", "the proof kernel rejects a battery of false steps and derivations and verifies the true "
+       "controls and every shipped derivation")
+def proof_kernel(options: CheckOptions) -> Outcome:
+    from derivations.battery import run_battery
+    from derivations.catalog import all_derivations
+
+    results = run_battery()
+    wrong = [case.name for case, verified in results if verified != case.sound]
+    false_cases = sum(not case.sound for case, _ in results)
+    shipped = all_derivations()
+    unverified = [dv.name for dv in shipped if not dv.verified]
+    side = {dv.name: [h.label for h in dv.side_conditions] for dv in shipped if dv.side_conditions}
+    return Outcome.judge(not wrong and not unverified,
+                         f"{false_cases} false cases rejected, {len(results) - false_cases} controls verified"
+                         + (f"; WRONG: {', '.join(wrong)}" if wrong else "")
+                         + f"; {len(shipped) - len(unverified)}/{len(shipped)} shipped derivations verify",
+                         wrong=wrong, unverified=unverified, side_conditions=side)
+
+
+@check("latex-export", "the derivations document compiles with pdflatex without overfull boxes; every hypothesis "
+       "and step appears")
+def latex_export(options: CheckOptions) -> Outcome:
+    import re
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from derivations.catalog import all_derivations
+    from derivations.export import to_latex
+
+    tex = to_latex()
+    missing = []
+    for dv in all_derivations():
+        section = tex.split(f"\\label{{sec:{dv.name}}}", 1)[-1].split("\\section{", 1)[0]
+        labels = [f"\\item[({h.label})]" for h in dv.hypotheses] + [f"\\item[({i})]" for i in
+                                                                     range(1, len(dv.steps) + 1)]
+        missing += [f"{dv.name} {label}" for label in labels if label not in section]
+    if missing:
+        return Outcome.judge(False, f"missing from the document: {', '.join(missing[:5])}", missing=missing)
+    if shutil.which("pdflatex") is None:
+        return Outcome.skipped("pdflatex not on PATH (Debian: texlive-latex-base texlive-latex-recommended); the "
+                               "document's structure was checked")
+    from verify.commands.latex import build_pdf
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "derivations.tex"
+        path.write_text(tex)
+        build_pdf(path)
+        log = path.with_suffix(".log").read_text(errors="replace")
+        pages = re.search(r"Output written on .* \((\d+) pages?", log)
+    overfull = log.count("Overfull \\hbox")
+    n_pages = int(pages.group(1)) if pages else 0
+    return Outcome.judge(overfull == 0 and n_pages > 0, f"{n_pages} pages, {overfull} overfull boxes; every "
+                         "hypothesis and step present", pages=n_pages, overfull=overfull)

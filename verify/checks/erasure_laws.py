@@ -77,7 +77,7 @@ def _grid(options: CheckOptions) -> list[tuple[str, int, float, int]]:
 @check("erasure-law-cast", "cast law vs exact scans (hf): erased pairs within one pair on a grid of head dims, "
        "bases, contexts and dtypes")
 def erasure_law_cast(options: CheckOptions) -> Outcome:
-    backend = _backend() if options.full else "emulated"
+    backend = _backend()
     rows: list[dict[str, Any]] = []
     grid = _grid(options)
     for dtype, d, base, L in progress(grid, label="law vs scan", enabled=options.progress):
