@@ -201,9 +201,10 @@ def _references() -> list[str]:
 
 
 def to_latex(derivations: list[Derivation] | None = None, eps: float = bd.DEFAULT_EPS,
-             case_study: bool = True) -> str:
+             case_study: bool = True, extra_sections: list[str] | None = None) -> str:
     """A standalone document: a section per derivation (hypotheses, the chain, the boxed result, remarks), the
-    bounds table, the case-study table and the references."""
+    bounds table, the case-study table, ``extra_sections`` (LaTeX lines, e.g. the claims ledger of ``verify``) and
+    the references."""
     dvs = all_derivations() if derivations is None else derivations
     lines = ["\\documentclass[10pt]{article}", "\\usepackage{amsmath,amssymb}",
              "\\usepackage[margin=2cm]{geometry}", "\\allowdisplaybreaks", "\\emergencystretch=3em",
@@ -230,6 +231,7 @@ def to_latex(derivations: list[Derivation] | None = None, eps: float = bd.DEFAUL
     lines += _bounds_table(eps)
     if case_study:
         lines += _case_study_table()
+    lines += extra_sections or []
     lines += _references()
     lines.append("\\end{document}")
     return "\n".join(lines) + "\n"

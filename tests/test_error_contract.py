@@ -101,6 +101,7 @@ EVERY_COMMAND_BAD_INPUT = {
     "plot": ["plot", "--out", "zone.bmpx"],
     "latex": ["latex"],
     "bench": ["bench", "no-such-bench"],
+    "claims": ["claims", "no-such-claim"],
     "checks": ["no-such-check"],
     "all": ["all", "--json", "/no/such/dir/out.json"],
 }

@@ -38,6 +38,8 @@ def _made(directory: Path) -> Path:
 def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", metavar="DIR", help="directory to write derivations.tex into (required for latex)")
     parser.add_argument("--pdf", action="store_true", help="also build DIR/derivations.pdf with pdflatex")
+    parser.add_argument("--claims", action="store_true", help="add the claims ledger as a section (runs its checks, "
+                        "about 20 s)")
     parser.add_argument("--format", choices=("latex", "text"), default="latex",
                         help="latex (default) writes DIR/derivations.tex; text prints to the terminal")
 
@@ -58,7 +60,13 @@ def _run(args: argparse.Namespace) -> int:
         if args.out:
             write_text(_made(Path(args.out)) / "derivations.txt", text)
     else:
-        tex = write_text(_made(Path(args.out)) / "derivations.tex", to_latex())
+        extra = None
+        if args.claims:
+            from verify.checks import CheckOptions
+            from verify.claims import evaluate, get_claims, latex_section
+
+            extra = latex_section(evaluate(get_claims(), CheckOptions()))
+        tex = write_text(_made(Path(args.out)) / "derivations.tex", to_latex(extra_sections=extra))
         print(f"wrote {tex}")
         if args.pdf:
             print(f"wrote {build_pdf(tex)}")
