@@ -60,6 +60,18 @@ def test_the_multihead_verdict_flips_when_inversion_stays_away_from_one_half():
     assert judge(claim, {"claim-multihead": _result("claim-multihead", far=[0.5, 0.3])}).verdict == "refuted"
 
 
+def test_the_depth_verdict_flips_if_the_coherent_range_shrinks_as_cos_n_says():
+    claim = _claim("liu-depth")
+
+    def results(measured: float) -> dict:
+        return {"claim-depth-stack": _result("claim-depth-stack", measured_range_ratio={"N=16": measured},
+                                             predicted_range_ratio={"N=16": 0.28}),
+                "derivation-depth": _result("derivation-depth")}
+
+    assert judge(claim, results(1.3)).verdict == "refuted"
+    assert judge(claim, results(0.3)).verdict == "confirmed"
+
+
 def test_a_skipped_or_failed_check_leaves_the_claim_open():
     claim = _claim("du-multihead")
     skipped = {"claim-multihead": _result("claim-multihead", Status.SKIPPED)}
@@ -83,8 +95,7 @@ def test_every_claim_gets_a_computed_verdict_with_figures_and_a_command():
         assert r.judgement.verdict in VERDICTS and r.judgement.reason
         if r.judgement.verdict != "open":
             assert r.judgement.figures, r.claim.id
-    open_claims = [r.claim.id for r in results if r.judgement.verdict == "open"]
-    assert open_claims == ["liu-depth"]  # the one claim no experiment here decides (its reason says why)
+    assert all(r.judgement.verdict != "open" for r in results), [r.claim.id for r in results]
 
 
 def test_cli_json_is_the_ledger(capsys):

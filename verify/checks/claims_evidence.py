@@ -7,6 +7,10 @@
   locality of attention (position inversion) at the context.
 - ``claim-multihead``: Du et al.'s position inversion for logits summed over several heads and layers
   (independent projections; a proxy for a stack, without mixing between layers).
+- ``claim-depth-stack``: whether the range where similar content scores above zero shrinks with depth as
+  ``cos^N`` compounding says, for logits summed over ``N`` layers (the same proxy).
+- ``claim-zone``: the zone by the paper's wall and by the derived walls, and the maximum context under each.
+- ``claim-score-replace``: distinct keys with bitwise-equal scores at one position, by format.
 - ``claim-retrofits``: registry models with a scaled spectrum judged at their context with and without it.
 - ``claim-explainers``: the figures the common explainers quote (slowest frequency, Llama bases, wrap-around,
   fp16 positions, NTK, YaRN's per-pair factor and temperature against the Hugging Face formulas).
@@ -23,7 +27,7 @@ from rope_sym.bounds.closed_forms import aliasing_base, dc_stability_base
 from rope_sym.bounds.models import model_report
 from rope_sym.erasure import erasure_scan
 from rope_sym.formats import round_to
-from rope_sym.long_context import Estimate, men_b, position_inversion, score_spectrum
+from rope_sym.long_context import Estimate, ScoreSpectrum, men_b, position_inversion, score_spectrum
 from rope_sym.models.registry import MODELS, get_model
 from rope_sym.scaling import RopeConfig, attention_factor, inv_freq
 from rope_sym.scaling.variants import yarn_correction_range
@@ -235,3 +239,39 @@ def claim_score_replace(options: CheckOptions) -> Outcome:
     return Outcome.judge(True, f"2,000 keys at distance 65,536: {counts['bf16']} equal-score pairs in bf16, "
                          f"{counts['fp16']} in fp16, {counts['fp32']} in fp32, {counts['fp64']} in fp64",
                          counts=counts, keys=2000, distance=65536)
+
+
+@check("claim-depth-stack", "does misalignment compound with depth? the share of distances where similar content "
+       "scores below zero, for logits summed over N layers (independent projections, no mixing)")
+def claim_depth_stack(options: CheckOptions) -> Outcome:
+    L, head_dim = 8192, 64
+    base = dc_stability_base(L, head_dim, 0.5)
+    theta = frequencies(RopeSpec(head_dim, base))
+    m = np.arange(L + 1, dtype=np.float64)
+    rng = np.random.default_rng(17)
+    draws = 64 if options.full else 32
+    rows = {}
+    for layers in (1, 4, 16):
+        # the summed logit is linear in the per-pair complex products: add those, evaluate once
+        z = np.zeros(theta.size, dtype=np.complex128)
+        constant = 0.0
+        for _ in range(layers * draws):
+            q = rng.normal(size=head_dim)
+            spectrum = score_spectrum(q, q + 0.5 * rng.normal(size=head_dim), theta)
+            z += spectrum.amplitude * np.exp(1j * spectrum.phase)
+            constant += spectrum.constant
+        summed = ScoreSpectrum(theta, np.abs(z), np.angle(z), constant)
+        mean = np.asarray(summed.score(m)) / draws
+        rows[f"N={layers}"] = {"negative_share": float(np.mean(mean < 0)),
+                               "first_negative_m": int(np.argmax(mean < 0)) if np.any(mean < 0) else None}
+    # compounding as cos^N would shrink the coherent range with N; eps^(1/N) at eps = 1/2 predicts these ranges
+    predicted = {f"N={n}": float(np.arccos(0.5 ** (1 / n)) / np.arccos(0.5)) for n in (1, 4, 16)}
+    shares = [rows[k]["negative_share"] for k in ("N=1", "N=4", "N=16")]
+    first = [rows[k]["first_negative_m"] for k in ("N=1", "N=4", "N=16")]
+    measured = {k: (rows[k]["first_negative_m"] or L) / (rows["N=1"]["first_negative_m"] or L) for k in rows}
+    return Outcome.judge(True, f"L {L}, d {head_dim} at the DC bound: similar content first scores below zero at "
+                         f"m = {first[0]}, {first[1]}, {first[2]} for N = 1, 4, 16 layers summed (range ratios "
+                         f"{measured['N=4']:.2f}, {measured['N=16']:.2f}; cos^N compounding predicts "
+                         f"{predicted['N=4']:.2f}, {predicted['N=16']:.2f})", rows=rows,
+                         predicted_range_ratio=predicted, measured_range_ratio=measured, shares=shares,
+                         draws_per_layer=draws)
