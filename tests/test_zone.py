@@ -16,7 +16,7 @@ from rope_sym.errors import InvalidRopeSpec, RopeSymError
 from verify import main
 from verify.report import to_json
 
-BOUND_KEYS = {"side", "paper", "exact", "holds"}
+BOUND_KEYS = {"side", "paper", "exact", "holds", "margin_decades"}
 
 
 LEVEL_KEYS = {"level", "wall_theta", "erased_pairs", "holds", "context_max", "max_context", "law"}
@@ -24,7 +24,8 @@ LEVEL_KEYS = {"level", "wall_theta", "erased_pairs", "holds", "context_max", "ma
 
 def test_report_has_exactly_the_issue_keys():
     r = zone_report(1e4, 4096, 128)
-    assert set(r) == {"input", "theta_min", "bounds", "erasure", "zone", "max_context"}
+    assert set(r) == {"input", "theta_min", "bounds", "erasure", "zone", "max_context", "verdict"}
+    assert r["verdict"] == "inside" and r["input"]["context"] == 4096 and isinstance(r["input"]["context"], int)
     assert set(r["input"]) == {"base", "context", "head_dim", "depth", "eps", "dtype", "pipeline", "eps_mach"}
     assert set(r["theta_min"]) == {"paper", "exact"}
     assert set(r["bounds"]) == {"aliasing", "dc_stability", "depth", "precision"}
@@ -36,7 +37,7 @@ def test_report_has_exactly_the_issue_keys():
     assert [lv["level"] for lv in r["erasure"]["levels"]] == ["position", "code", "rotated", "score"]
     assert all(set(lv) == LEVEL_KEYS for lv in r["erasure"]["levels"])
     assert set(r["zone"]) == {"lower", "upper", "feasible", "inside", "positions_distinct", "upper_paper",
-                              "feasible_paper", "inside_paper"}
+                              "feasible_paper", "inside_paper", "upper_margin_decades"}
     assert set(r["max_context"]) == {"paper", "exact", "position_level", "code_level"}
     assert r["input"]["eps"] == bd.DEFAULT_EPS and r["input"]["depth"] == 1 and r["input"]["dtype"] == "fp32"
     assert r["input"]["eps_mach"] == 2.0**-23

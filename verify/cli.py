@@ -14,6 +14,7 @@ import sys
 import time
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TextIO
 
 from rope_sym.errors import RopeSymError
@@ -22,20 +23,47 @@ from verify.commands import COMMANDS, OneLineParser, UsageError
 from verify.launcher import INTERRUPTED
 from verify.output_paths import output_file
 from verify.progress import progress
-from verify.report import format_table, write_json
+from verify.report import format_table, to_json, write_json
 
-PROG = "python -m verify"
+
+def _prog() -> str:
+    """How the user called us: ``rope-verify`` (the console script) or ``python -m verify``."""
+    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+    return name if name and name not in ("__main__.py", "-c", "-m") and not name.endswith(".py") else (
+        "python -m verify")
+
+
+PROG = _prog()
+
+
+def version() -> str:
+    """The installed version of rope-sym."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("rope-sym")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "0+unknown"
 
 
 def _usage() -> str:
     subcommands = "\n".join(f"  {e.name:<10} {e.description}" for e in COMMANDS)
-    return (f"usage: {PROG} list | all [--full] [--json FILE] | CHECK [CHECK ...] | SUBCOMMAND ...\n\n"
+    return (f"usage: {PROG} [--version] list [--json] | all [--full] [--json] [--json-out FILE] | CHECK [CHECK ...] | "
+            f"SUBCOMMAND ...\n\n"
             f"subcommands:\n  {'list':<10} list the registered checks\n  {'all':<10} run every check\n"
             f"{subcommands}\n\nRun '{PROG} SUBCOMMAND --help' for a subcommand's options.")
 
 
-def _list_checks() -> int:
-    print(format_table(["check", "what it establishes"], [[e.name, e.description] for e in CHECKS]))
+def _list_checks(argv: Sequence[str]) -> int:
+    parser = OneLineParser(prog=f"{PROG} list", description="List the registered checks.")
+    parser.add_argument("--json", action="store_true", help="print the checks as JSON")
+    args = parser.parse_args(argv)
+    entries = [{"check": e.name, "what it establishes": e.description} for e in CHECKS]
+    if args.json:
+        print(to_json(entries))
+    else:
+        print(format_table(["check", "what it establishes"], [list(e.values()) for e in entries]))
     return 0
 
 
@@ -43,14 +71,21 @@ def _run_checks(argv: Sequence[str]) -> int:
     parser = OneLineParser(prog=PROG, description="Run verification checks.")
     parser.add_argument("checks", nargs="+", metavar="CHECK", help="'all' or check names")
     parser.add_argument("--full", action="store_true", help="run the large grids (slower)")
-    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
+    parser.add_argument("--json", nargs="?", const=True, default=False, metavar="FILE",
+                        help="print the results as JSON (pure JSON on stdout); '--json FILE' is deprecated: use "
+                             "--json-out FILE")
+    parser.add_argument("--json-out", metavar="FILE", help="also write the results as JSON to FILE")
     args = parser.parse_args(argv)
+    if isinstance(args.json, str):  # the old form, kept working
+        warnings.warn("'--json FILE' is deprecated: use '--json-out FILE' (and '--json' for JSON on stdout)",
+                      DeprecationWarning, stacklevel=1)
+        args.json_out, args.json = args.json, False
     names = CHECKS.names() if args.checks == ["all"] else list(dict.fromkeys(args.checks))
     unknown = [n for n in names if n not in CHECKS]
     if unknown:
         raise UsageError(f"unknown check {unknown[0]!r} (see '{PROG} list')")
-    if args.json:
-        output_file(args.json, "--json")
+    if args.json_out:
+        output_file(args.json_out, "--json-out")
     options = CheckOptions(full=args.full, progress=sys.stderr.isatty())
     start = time.perf_counter()
     results: list[CheckResult] = []
@@ -58,17 +93,20 @@ def _run_checks(argv: Sequence[str]) -> int:
         results.append(run_check(name, options))
     total = time.perf_counter() - start
     rows = [[r.status.value, r.name, r.headline, f"{r.seconds:.2f}s"] for r in results]
-    print(format_table(["status", "check", "key figure", "time"], rows))
     counts = {s: sum(r.status is s for r in results) for s in Status}
-    print(f"\n{counts[Status.PASS]} passed, {counts[Status.FAIL]} failed, "
-          f"{counts[Status.SKIPPED]} skipped in {total:.1f}s")
+    if not args.json:
+        print(format_table(["status", "check", "key figure", "time"], rows, elide=2))
+        print(f"\n{counts[Status.PASS]} passed, {counts[Status.FAIL]} failed, "
+              f"{counts[Status.SKIPPED]} skipped in {total:.1f}s")
     for r in results:
         if r.status is Status.FAIL and "traceback" in r.figures:
             sys.stderr.write(f"\n{r.name} crashed:\n{r.figures['traceback']}")
+    summary = {"results": [r.as_dict() for r in results], "seconds": round(total, 3),
+               "passed": counts[Status.PASS], "failed": counts[Status.FAIL], "skipped": counts[Status.SKIPPED]}
+    if args.json_out:
+        write_json(args.json_out, summary)
     if args.json:
-        write_json(args.json, {"results": [r.as_dict() for r in results], "seconds": round(total, 3),
-                               "passed": counts[Status.PASS], "failed": counts[Status.FAIL],
-                               "skipped": counts[Status.SKIPPED]})
+        print(to_json(summary))
     return 1 if counts[Status.FAIL] else 0
 
 
@@ -76,7 +114,13 @@ def _run_command(name: str, argv: Sequence[str]) -> int:
     entry = COMMANDS[name]
     parser = OneLineParser(prog=f"{PROG} {name}", description=entry.description)
     entry.item.configure(parser)
-    return entry.item.run(parser.parse_args(argv))
+    if any(action.dest == "json" for action in parser._actions) and not any(
+            action.dest == "json_out" for action in parser._actions):
+        parser.add_argument("--json-out", metavar="FILE", help="also write the JSON to FILE")
+    args = parser.parse_args(argv)
+    if getattr(args, "json_out", None):
+        output_file(args.json_out, "--json-out")  # before the work runs
+    return entry.item.run(args)
 
 
 def _one_line_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
@@ -93,8 +137,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args or args[0] in ("-h", "--help", "help"):
             print(_usage())
             return 0 if args else 2
+        if args[0] in ("--version", "-V"):
+            print(f"{PROG} (rope-sym) {version()}")
+            return 0
         if args[0] == "list":
-            return _list_checks()
+            return _list_checks(args[1:])
         if args[0] in COMMANDS:
             return _run_command(args[0], args[1:])
         return _run_checks(args)

@@ -10,32 +10,61 @@ NTK's grown base). Every bound depends on the spectrum only through ``theta_min`
 from __future__ import annotations
 
 import copy
-import math
 import warnings
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from rope_sym.bounds.closed_forms import DEFAULT_EPS, effective_base
-from rope_sym.bounds.table import BOUND_NAMES
 from rope_sym.bounds.walls import MEANING
 from rope_sym.bounds.zone import failing, zone_report
 from rope_sym.errors import RopeSymError
-from rope_sym.models.hf_config import ModelRope, from_hf_config
-from rope_sym.models.registry import MODELS, find_entry, get_model
+from rope_sym.models.hf_config import ModelRope
+from rope_sym.models.registry import MODELS, get_model
 from rope_sym.scaling import attention_factor, effective_theta_min, inv_freq
 from rope_sym.spectrum.spec import RopeSpec, check_context
 from rope_sym.spectrum.theta import theta_min
 
 
-def resolve_model(name_or_path: str) -> ModelRope:
-    """A registry model by name, or a Hugging Face ``config.json`` by path."""
-    if name_or_path.lower() in {n.lower() for n in MODELS}:
-        return get_model(find_entry(name_or_path).name)
-    if name_or_path.endswith(".json") or Path(name_or_path).exists():
-        return from_hf_config(name_or_path)
-    find_entry(name_or_path)  # raises UnknownModel naming the known ones
-    raise AssertionError("unreachable")
+def resolve_model(source: Any) -> ModelRope:
+    """A model from a registry name, a ``config.json``, a model directory, a hub id in the local Hugging Face
+    cache, a ``PretrainedConfig`` or a dict (``rope_sym.models.sources.load_model``)."""
+    from rope_sym.models.sources import load_model
+
+    return load_model(source)
+
+
+EXTENDING_TYPES = ("linear", "dynamic", "yarn")
+"""Rope types whose ``factor`` extends the config's own ``max_position_embeddings`` when that is the original
+length (vicuna-16k: linear x4 on 4096; Qwen2.5 with YaRN x4 on 32768); llama3 and longrope configs give the
+extended length themselves."""
+
+
+def judged_context(model: ModelRope, context: float | None = None) -> tuple[float, str]:
+    """The context a model is judged at, and the rule that chose it: ``context`` when given; ``factor x
+    max_position_embeddings`` for a linear, dynamic or YaRN factor over the original length (the config's own
+    length equal to ``original_max_position_embeddings``, or no original given and one RoPE for every layer);
+    else ``max_position_embeddings``.
+
+    >>> from rope_sym.models import from_hf_config
+    >>> vicuna = from_hf_config({"hidden_size": 4096, "num_attention_heads": 32, "max_position_embeddings": 4096,
+    ...                          "rope_theta": 1e4, "rope_scaling": {"type": "linear", "factor": 4.0}})
+    >>> judged_context(vicuna)
+    (16384, 'factor 4 x max_position_embeddings 4096 (the original length)')
+    """
+    if context is not None:
+        return check_context(context), "given (--context)"
+    if model.context is None:
+        raise RopeSymError(f"{model.name}: config has no 'max_position_embeddings'; give the context (--context)")
+    rope = model.rope
+    factor, original = rope.factor, rope.original_max_position_embeddings
+    # with no original length given, a model with per-layer RoPE (Gemma 3: sliding layers unscaled) states its
+    # extended length itself; a single-RoPE config (vicuna-16k) states the original one
+    over_original = original == model.context or (original is None and not model.layers)
+    if rope.rope_type in EXTENDING_TYPES and factor is not None and factor > 1 and over_original:
+        extended = factor * model.context
+        return (int(extended) if float(extended).is_integer() else extended,
+                f"factor {factor:g} x max_position_embeddings {model.context} (the original length)")
+    return model.context, "max_position_embeddings"
 
 
 def effective_spectrum(model: ModelRope, context: float) -> tuple[float, float, float]:
@@ -55,12 +84,7 @@ def model_report(model: ModelRope, context: float | None = None, dtype: str = "f
 
     The derived walls use the model's own effective frequencies (``inv_freq`` at ``context``) in the activation
     ``dtype`` through ``pipeline``."""
-    if context is None:
-        if model.context is None:
-            raise RopeSymError(f"{model.name}: config has no 'max_position_embeddings'; give the context "
-                               "(--context)")
-        context = model.context
-    context = check_context(context)
+    context, rule = judged_context(model, context)
     if depth is None:
         if model.depth is None:
             warnings.warn(f"{model.name}: config has no 'num_hidden_layers'; using depth 1 (give --depth)",
@@ -71,19 +95,6 @@ def model_report(model: ModelRope, context: float | None = None, dtype: str = "f
     effective_inv = inv_freq(rope, context)
     report = zone_report(base_eff, context, rope.rotary_dim, depth=depth, eps=eps, dtype=dtype, pipeline=pipeline,
                          inv=effective_inv)
-    margins: dict[str, float] = {}
-    for name in BOUND_NAMES:
-        bound = report["bounds"].get(name)
-        if bound is None:
-            continue
-        exact = float(bound["exact"])
-        # decades of room: positive when the bound holds (base above a lower bound, below the wall)
-        margin = math.log10(base_eff / exact) if bound["side"] == "lower" else math.log10(exact / base_eff)
-        margins[name] = margin
-        bound["margin_decades"] = margin
-    upper = report["zone"]["upper"]
-    report["zone"]["upper_margin_decades"] = (None if upper is None or math.isinf(upper)
-                                              else math.log10(upper / base_eff))
     reasons = failing(report)
     violated = reasons[0] if reasons else None
     report.update({
@@ -94,7 +105,8 @@ def model_report(model: ModelRope, context: float | None = None, dtype: str = "f
         "effective_theta_min": effective,
         "effective_base": base_eff,
         "rotary_dim": rope.rotary_dim,
-        "context": context,
+        "context": int(context) if float(context).is_integer() else context,
+        "context_rule": rule,
         "depth": depth,
         "inv_freq": [float(x) for x in effective_inv],
         "attention_factor": attention_factor(rope),

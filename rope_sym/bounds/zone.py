@@ -64,14 +64,19 @@ def zone_report(base: float, context: float, head_dim: int, depth: int = 1, eps:
     levels = {lv["level"]: lv for lv in erasure["levels"]}
     upper = code_wall_base(L, d, str(dtype), pipe)
     feasible = upper is not None and lower < upper
+    for bound in bounds_obj.values():  # decades of room: positive when the bound holds
+        ratio = B / bound["exact"] if bound["side"] == "lower" else bound["exact"] / B
+        bound["margin_decades"] = math.log10(ratio)
+    inside = bool(lower_holds and all(levels[name]["holds"] for name in VERDICT_LEVELS))
     return {
-        "input": {"base": B, "context": L, "head_dim": d, "depth": n, "eps": e, "dtype": str(dtype),
-                  "pipeline": pipe, "eps_mach": eps_mach},
+        "input": {"base": B, "context": int(L) if float(L).is_integer() else L, "head_dim": d, "depth": n,
+                  "eps": e, "dtype": str(dtype), "pipeline": pipe, "eps_mach": eps_mach},
+        "verdict": "inside" if inside else "outside",
         "theta_min": {"paper": 1.0 / B, "exact": b.theta_min_of(B, d, "exact")},
         "bounds": bounds_obj,
         "erasure": erasure,
-        "zone": {"lower": float(lower), "upper": upper, "feasible": bool(feasible),
-                 "inside": bool(lower_holds and all(levels[name]["holds"] for name in VERDICT_LEVELS)),
+        "zone": {"lower": float(lower), "upper": upper, "feasible": bool(feasible), "inside": inside,
+                 "upper_margin_decades": None if upper is None or math.isinf(upper) else math.log10(upper / B),
                  "positions_distinct": bool(levels["position"]["holds"]),
                  "upper_paper": float(upper_paper), "feasible_paper": bool(lower < upper_paper),
                  "inside_paper": bool(all(v["holds"] for v in bounds_obj.values()))},

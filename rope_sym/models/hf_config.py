@@ -37,12 +37,19 @@ from rope_sym.spectrum.spec import check_positive_integer, finite_real
 MAX_CONFIG_BYTES = 16 << 20
 """Largest config file read (real ``config.json`` files are a few kB)."""
 
-TYPE_ALIASES = {"su": "longrope"}
+TYPE_ALIASES = {"su": "longrope", "mrope": "default"}
+"""Old or model-specific spellings: ``su`` is LongRoPE; ``mrope`` (Qwen2-VL, Qwen2.5-VL) splits the default
+frequencies into sections for time, height and width, so its frequencies are the default ones."""
+
+ABSOLUTE_POSITION_TYPES = frozenset({"bert", "roberta", "xlm-roberta", "distilbert", "albert", "electra", "deberta",
+                                     "deberta-v2", "mpnet", "gpt2", "opt", "bart", "t5", "mt5", "bloom", "mpt",
+                                     "whisper", "vit"})
+"""Model types whose positions are absolute (or ALiBi, T5's relative buckets): no RoPE to judge."""
 DEFAULT_THETA = 10000.0
 _FLOAT_KEYS = ("factor", "low_freq_factor", "high_freq_factor", "beta_fast", "beta_slow", "mscale",
                "mscale_all_dim", "attention_factor")
 _KNOWN_KEYS = {"rope_type", "type", "rope_theta", "partial_rotary_factor", "original_max_position_embeddings",
-               "truncate", "short_factor", "long_factor", *_FLOAT_KEYS}
+               "truncate", "short_factor", "long_factor", "mrope_section", "mrope_interleaved", *_FLOAT_KEYS}
 
 
 @dataclass(frozen=True)
@@ -212,6 +219,13 @@ def from_hf_config(config: Mapping[str, Any] | str | Path, name: str | None = No
                                                                          config["num_hidden_layers"])
     top = _top_level_defaults(config)
     params = config.get("rope_parameters", config.get("rope_scaling"))
+    model_type = str(config.get("model_type", "")).lower()
+    no_rope_keys = params is None and "rope_theta" not in top
+    if no_rope_keys and (model_type in ABSOLUTE_POSITION_TYPES or config.get("position_embedding_type")
+                         in ("absolute", "relative_key", "relative_key_query") or config.get("alibi")):
+        kind = config.get("position_embedding_type") or ("ALiBi" if config.get("alibi") else "absolute")
+        raise InvalidRopeConfig(f"{name}: no RoPE to judge (model_type {model_type or '?'!r}, {kind} positions: no "
+                                "rope_theta and no rope_scaling/rope_parameters)")
     if params is not None and not isinstance(params, Mapping):
         raise InvalidRopeConfig(f"config key 'rope_parameters'/'rope_scaling' must be an object, got {params!r}")
     params = dict(params or {})

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 
 from verify.commands import Command, command
-from verify.report import format_number, format_table, to_json
+from verify.report import emit_json, format_number, format_table
 from verify.setting_args import add_device_argument, add_setting_arguments, progress_for, spec_from_args
 
 
@@ -29,8 +29,7 @@ def _run(args: argparse.Namespace) -> int:
 
     r = attention_collisions(spec_from_args(args), args.context, args.dtype, args.pipeline, channel=args.channel,
                              query_position=args.query_position, device=args.device, iterate=progress_for(args))
-    if args.json:
-        print(to_json(r.to_dict()))
+    if emit_json(args, r.to_dict()):
         return 0
     rows = [
         ["keys (one per position)", r.keys],

@@ -12,7 +12,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from verify.commands import Command, command
-from verify.report import format_number, format_table, to_json
+from verify.report import emit_json, format_number, format_table
 from verify.setting_args import add_device_argument, add_setting_arguments, progress_for, spec_from_args
 
 if TYPE_CHECKING:  # torch is optional: the module itself is imported only when the command runs
@@ -49,7 +49,8 @@ def _run(args: argparse.Namespace) -> int:
 
     result = confirm(spec_from_args(args), args.context, args.dtype, args.pipeline, device=args.device,
                      autocast=args.autocast, iterate=progress_for(args))
-    print(to_json(result.to_dict()) if args.json else render(result))
+    if not emit_json(args, result.to_dict()):
+        print(render(result))
     return 0 if result.agree else 1
 
 

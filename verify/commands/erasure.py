@@ -14,7 +14,7 @@ import argparse
 from rope_sym.erasure import ErasureReport, erasure_scan
 from rope_sym.spectrum.rotation import DEFAULT_LAYOUT, LAYOUTS
 from verify.commands import Command, command
-from verify.report import format_number, format_table, to_json
+from verify.report import emit_json, format_number, format_table
 from verify.setting_args import (
     add_device_argument,
     add_setting_arguments,
@@ -112,7 +112,8 @@ def _run(args: argparse.Namespace) -> int:
         spec, args.context, args.dtype, args.pipeline, backend=args.backend, device=args.device,
         autocast=args.autocast, attention=not args.no_attention, chunk=args.chunk, iterate=iterate,
         query=query, window=args.window)
-    print(to_json(report.to_dict()) if args.json else render(report))
+    if not emit_json(args, report.to_dict()):
+        print(render(report))
     return 0
 
 

@@ -9,14 +9,16 @@ from rope_sym.bounds import BOUND_NAMES, model_report, resolve_model
 from rope_sym.bounds.closed_forms import DEFAULT_EPS
 from rope_sym.bounds.walls import MEANING
 from verify.commands import Command, command
-from verify.commands.zone import add_precision_arguments, render_levels
-from verify.report import format_number, format_table, to_json
+from verify.commands.zone import add_precision_arguments, add_strict_argument, render_levels, strict_status
+from verify.report import emit_json, format_number, format_table
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("model", metavar="NAME|PATH", help="a registry model (see `verify models`) or a config.json")
+    parser.add_argument("model", metavar="MODEL", help="a registry model (see `verify models`), a config.json, a model "
+                        "directory, or a hub id (org/name) in the local Hugging Face cache")
     parser.add_argument("--context", type=float, help="context in tokens (default: max_position_embeddings)")
     add_precision_arguments(parser)
+    add_strict_argument(parser)
     parser.add_argument("--depth", type=int, help="layers N (default: num_hidden_layers)")
     parser.add_argument("--eps", type=float, default=DEFAULT_EPS, help=f"coherence threshold (default {DEFAULT_EPS})")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -26,12 +28,11 @@ def _run(args: argparse.Namespace) -> int:
     model = resolve_model(args.model)
     report = model_report(model, context=args.context, dtype=args.dtype, depth=args.depth, eps=args.eps,
                           pipeline=args.pipeline)
-    if args.json:
-        print(to_json(report))
-        return 0
+    if emit_json(args, report):
+        return strict_status(args, [report])
     print(f"{report['model']}: rope_type {report['rope_type']}, rotary dim {report['rotary_dim']}, "
-          f"context {format_number(report['context'])}, depth {report['depth']}, dtype {args.dtype}, pipeline "
-          f"{args.pipeline}, eps {args.eps}")
+          f"context {format_number(report['context'])} ({report['context_rule']}), depth {report['depth']}, "
+          f"dtype {args.dtype}, pipeline {args.pipeline}, eps {args.eps}")
     print(f"  base {format_number(report['nominal_base'])} -> effective base {format_number(report['effective_base'])}"
           f" (theta_min {format_number(report['nominal_theta_min'])} -> "
           f"{format_number(report['effective_theta_min'])}), attention factor "
@@ -53,7 +54,7 @@ def _run(args: argparse.Namespace) -> int:
     for kind, layer in report["layers"].items():
         print(f"  layer type {kind}: {layer['rope_type']}, base {format_number(layer['base'])}, effective theta_min "
               f"{format_number(layer['effective_theta_min'])}")
-    return 0
+    return strict_status(args, [report])
 
 
 command("model", "zone report of one real model on its effective (scaled) spectrum")(Command(_configure, _run))

@@ -11,7 +11,7 @@ from rope_sym.bounds.closed_forms import DEFAULT_EPS
 from rope_sym.bounds.zone import verdict, zone_report
 from rope_sym.pipelines import PIPELINES
 from verify.commands import Command, command
-from verify.report import format_number, format_table, to_json
+from verify.report import emit_json, format_number, format_table
 
 
 def add_precision_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,6 +23,17 @@ def add_precision_arguments(parser: argparse.ArgumentParser) -> None:
                              "(positions and phases in the dtype), invfreq-cast (inv_freq cast to the dtype)")
 
 
+def add_strict_argument(parser: argparse.ArgumentParser) -> None:
+    """``--strict``: exit status 1 when a verdict is outside (for scripts)."""
+    parser.add_argument("--strict", "--fail-outside", action="store_true", dest="strict",
+                        help="exit with status 1 when a verdict is outside the zone")
+
+
+def strict_status(args: argparse.Namespace, reports: list[dict[str, Any]]) -> int:
+    """0, or 1 under ``--strict`` when any report's verdict is outside."""
+    return 1 if getattr(args, "strict", False) and any(r["verdict"] != "inside" for r in reports) else 0
+
+
 def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--base", type=float, required=True, help="RoPE base (rope_theta), > 1")
     parser.add_argument("--context", type=float, required=True, help="context length L in tokens, > 0")
@@ -31,6 +42,7 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--eps", type=float, default=DEFAULT_EPS,
                         help=f"coherence threshold in (0, 1) (default {DEFAULT_EPS}: cos(L theta_min) >= 1/2)")
     add_precision_arguments(parser)
+    add_strict_argument(parser)
     parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
 
 
@@ -48,9 +60,8 @@ def render_levels(report: dict[str, Any]) -> str:
 def _run(args: argparse.Namespace) -> int:
     report = zone_report(args.base, args.context, args.head_dim, depth=args.depth, eps=args.eps, dtype=args.dtype,
                          pipeline=args.pipeline)
-    if args.json:
-        print(to_json(report))
-        return 0
+    if emit_json(args, report):
+        return strict_status(args, [report])
     inp = report["input"]
     print(f"base {inp['base']:.6g}, context {inp['context']:.6g}, head dim {inp['head_dim']}, depth {inp['depth']}, "
           f"eps {inp['eps']}, dtype {inp['dtype']}, pipeline {inp['pipeline']}")
@@ -71,7 +82,7 @@ def _run(args: argparse.Namespace) -> int:
           f"{'yes' if zone['inside_paper'] else 'no'}; L_max: paper {report['max_context']['paper']:.6g}, "
           f"exact {report['max_context']['exact']:.6g} tokens")
     print(verdict(report))
-    return 0
+    return strict_status(args, [report])
 
 
 command("zone", "the Goldilocks zone of a RoPE setting: bounds, derived walls, zone, L_max and a verdict")(

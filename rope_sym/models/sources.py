@@ -1,0 +1,83 @@
+"""Where a model's config comes from: a registry name, a ``config.json``, a model directory, a hub id resolved
+offline in the local Hugging Face cache, a transformers ``PretrainedConfig``, or a dict.
+
+The cache is the one ``huggingface_hub`` writes: ``$HF_HUB_CACHE``, else ``$HF_HOME/hub``, else
+``~/.cache/huggingface/hub``, holding ``models--{org}--{name}/refs/main`` (a revision) and
+``models--{org}--{name}/snapshots/{revision}/config.json``. Nothing is ever downloaded.
+
+>>> load_model({"hidden_size": 64, "num_attention_heads": 1, "rope_theta": 1e4}).rope.head_dim
+64
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from rope_sym.models.hf_config import InvalidRopeConfig, ModelRope, from_hf_config
+from rope_sym.models.registry import MODELS, UnknownModel, get_model
+
+
+def hub_cache() -> Path:
+    """The local Hugging Face hub cache directory (it need not exist)."""
+    if os.environ.get("HF_HUB_CACHE"):
+        return Path(os.environ["HF_HUB_CACHE"])
+    if os.environ.get("HF_HOME"):
+        return Path(os.environ["HF_HOME"]) / "hub"
+    return Path.home() / ".cache" / "huggingface" / "hub"
+
+
+def cached_config(hub_id: str, revision: str = "main") -> Path | None:
+    """The cached ``config.json`` of ``org/name`` at ``revision`` (a branch under ``refs`` or a commit), or None
+    when the cache does not hold it."""
+    folder = hub_cache() / f"models--{hub_id.replace('/', '--')}"
+    if not folder.is_dir():
+        return None
+    ref = folder / "refs" / revision
+    commit = ref.read_text().strip() if ref.is_file() else revision
+    candidate = folder / "snapshots" / commit / "config.json"
+    if candidate.is_file():
+        return candidate
+    snapshots = sorted((folder / "snapshots").glob("*/config.json")) if (folder / "snapshots").is_dir() else []
+    return snapshots[0] if len(snapshots) == 1 and not ref.is_file() else None
+
+
+def _looks_like_hub_id(text: str) -> bool:
+    parts = text.split("/")
+    return len(parts) == 2 and all(parts) and not text.endswith(".json") and not text.startswith((".", "~"))
+
+
+def load_model(source: Any, name: str | None = None) -> ModelRope:
+    """A model's RoPE from any of the sources in the module docstring; one ``ValueError`` subclass naming the
+    source when it is none of them."""
+    if isinstance(source, ModelRope):
+        return source
+    if isinstance(source, Mapping):
+        return from_hf_config(source, name=name)
+    if hasattr(source, "to_dict") and callable(source.to_dict):  # a transformers PretrainedConfig
+        data = source.to_dict()
+        return from_hf_config(data, name=name or str(data.get("_name_or_path") or type(source).__name__))
+    if not isinstance(source, (str, Path)):
+        raise InvalidRopeConfig(f"a model must be a name, a path, a hub id, a config or a dict, got "
+                                f"{type(source).__name__}")
+    text = str(source)
+    if text.lower() in {m.lower() for m in MODELS}:
+        return get_model(text)
+    path = Path(text).expanduser()
+    if path.is_dir():
+        config = path / "config.json"
+        if not config.is_file():
+            raise InvalidRopeConfig(f"model directory {text!r} has no config.json")
+        return from_hf_config(config, name=name or path.name)
+    if path.exists() or text.endswith(".json"):
+        return from_hf_config(path, name=name)
+    if _looks_like_hub_id(text):
+        found = cached_config(text)
+        if found is None:
+            raise UnknownModel(f"{text!r} is not in the local Hugging Face cache ({hub_cache()}); download it with "
+                               f"huggingface_hub, or give a config.json or a model directory")
+        return from_hf_config(found, name=name or text)
+    raise UnknownModel(f"unknown model {text!r}: not a registry model (known: {', '.join(MODELS)}), a file, a "
+                       "directory or a hub id (org/name)")

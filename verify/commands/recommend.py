@@ -1,0 +1,73 @@
+"""``python -m verify recommend --context L --head-dim D [--depth N] [--dtype D] [--pipeline P] [--json]``, or
+``--model MODEL [--context L]``: the base interval a setting allows, or how far a model's base reaches and the
+retrofit factor a target context needs."""
+
+from __future__ import annotations
+
+import argparse
+
+from rope_sym.bounds.closed_forms import DEFAULT_EPS
+from rope_sym.bounds.recommend import model_reach, recommend
+from verify.commands import Command, UsageError, command
+from verify.commands.zone import add_precision_arguments
+from verify.report import emit_json, format_number
+
+
+def _configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--context", type=float, help="context L in tokens (with --model: a target context)")
+    parser.add_argument("--head-dim", type=int, help="rotary dim d (even, >= 4)")
+    parser.add_argument("--depth", type=int, default=None, help="layers N (default 1; with --model: its own)")
+    parser.add_argument("--eps", type=float, default=DEFAULT_EPS, help=f"coherence threshold (default {DEFAULT_EPS})")
+    parser.add_argument("--model", metavar="MODEL", help="a registry model, config.json, model directory or hub id")
+    add_precision_arguments(parser)
+    parser.add_argument("--json", action="store_true", help="print the answer as JSON")
+
+
+def _base(x: float | None) -> str:
+    return "none" if x is None else ("no upper limit" if x == float("inf") else f"{x:.4g}")
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.model:
+        from rope_sym.bounds.models import resolve_model
+
+        reach = model_reach(resolve_model(args.model), args.context, args.depth, args.eps, args.dtype, args.pipeline)
+        if emit_json(args, reach):
+            return 0
+        print(f"{reach['model']}: effective base {format_number(reach['effective_base'])} at its context "
+              f"{format_number(reach['context'])} ({reach['context_rule']}), depth {reach['depth']}, {args.dtype} "
+              f"{args.pipeline}")
+        print(f"  serves contexts up to {format_number(reach['serves_up_to'])} tokens (bound by "
+              f"{reach['binding']}; limits: " + ", ".join(f"{k} {format_number(v)}" for k, v in reach["limits"].items())
+              + ")")
+        if "target" in reach:
+            t = reach["target"]
+            if t["already_inside"]:
+                print(f"  a context of {format_number(t['context'])} needs no scaling")
+            else:
+                print(f"  a context of {format_number(t['context'])} needs a retrofit factor s = {t['factor']:.4g} "
+                      f"(linear, YaRN, llama3: factor s; NTK: base {t['ntk_base']:.4g})")
+        return 0
+    if args.context is None or args.head_dim is None:
+        raise UsageError("recommend needs --context and --head-dim (or --model)")
+    r = recommend(args.context, args.head_dim, args.depth or 1, args.eps, args.dtype, args.pipeline)
+    if emit_json(args, r):
+        return 0
+    low, high = r["base_min"], r["base_max"]
+    inp = r["input"]
+    print(f"context {format_number(inp['context'])}, head dim {inp['head_dim']}, depth {inp['depth']}, eps {inp['eps']}"
+          f", {inp['dtype']} {inp['pipeline']}")
+    print(f"  base_min: {_base(low['exact'])} (exact; paper form {_base(low['paper'])}), bound by {low['binding']}")
+    print(f"  base_max: {_base(high['derived'])} ({high['binding']}); the paper's wall: {_base(high['paper'])} "
+          f"(exact form {_base(high['paper_exact'])})")
+    if r["feasible"] and high["derived"] == float("inf"):
+        print(f"  choose a base of at least {_base(low['exact'])}")
+    elif r["feasible"]:
+        print(f"  choose a base in [{_base(low['exact'])}, {_base(high['derived'])})")
+    else:
+        print("  no base meets every lower bound and keeps every pair resolved here")
+    return 0
+
+
+command("recommend", "the base interval for a context, or how far a model's base reaches and the factor a target "
+        "context needs")(Command(_configure, _run))
