@@ -22,6 +22,7 @@ from typing import Any
 
 from rope_sym import bounds, erasure, formats, long_context, models, pipelines, scaling, spectrum
 from rope_sym.bounds import BOUNDS, model_report, zone_report
+from rope_sym.bounds.notebook import Report, model, zone
 from rope_sym.erasure import ErasureReport, erasure_scan
 from rope_sym.errors import InvalidRopeSpec, NotRepresentable, RopeSymError, UnknownFormat
 from rope_sym.formats import BF16, E4M3, E5M2, FP16, FP32, FP64, FloatFormat, get_format, oracle_round, round_to
@@ -78,7 +79,8 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [  # the torch names stay out: a star import must work without torch
-    "BF16", "BOUNDS", "E4M3", "E5M2", "FP16", "FP32", "FP64", "LAYOUTS", "PIPELINES", "REGISTRY", "ErasureReport",
+    "BF16", "BOUNDS", "Report", "model", "zone",
+    "E4M3", "E5M2", "FP16", "FP32", "FP64", "LAYOUTS", "PIPELINES", "REGISTRY", "ErasureReport",
     "FloatFormat", "InvalidRopeSpec", "ModelRope", "NotRepresentable", "RopeConfig", "RopeSpec", "RopeSymError",
     "UnknownFormat", "apply_rope", "apply_rotation", "attention_factor", "attention_score", "bounds", "check_base",
     "check_context", "check_head_dim", "cos_sin", "effective_theta_min", "erasure", "erasure_scan", "exact_base",

@@ -103,7 +103,8 @@ EVERY_COMMAND_BAD_INPUT = {
     "bench": ["bench", "no-such-bench"],
     "claims": ["claims", "no-such-claim"],
     "checks": ["no-such-check"],
-    "all": ["all", "--json", "/no/such/dir/out.json"],
+    "all": ["all", "--json-out", "/no/such/dir/out.json"],
+    "recommend": ["recommend", "--context", "4096", "--head-dim", "7"],
 }
 
 
@@ -125,9 +126,11 @@ def _output_cases(tmp_path):
     existing_file = tmp_path / "file.txt"
     existing_file.write_text("x")
     return [
-        (["all", "--json", str(tmp_path / "missing" / "r.json")], "does not exist"),
-        (["all", "--json", str(tmp_path)], "is a directory"),
-        (["bench", "--quick", "--json", str(tmp_path / "missing" / "b.json")], "does not exist"),
+        (["all", "--json-out", str(tmp_path / "missing" / "r.json")], "does not exist"),
+        (["all", "--json-out", str(tmp_path)], "is a directory"),
+        (["bench", "--quick", "--json-out", str(tmp_path / "missing" / "b.json")], "does not exist"),
+        (["zone", "--base", "1e4", "--context", "64", "--head-dim", "8", "--json-out", str(tmp_path)],
+         "is a directory"),
         (["plot", "--out", str(tmp_path / "missing" / "zone.png")], "does not exist"),
         (["plot", "--out", str(tmp_path)], "is a directory"),
         (["plot", "--out", str(tmp_path / "zone.jpgx")], "unknown file type '.jpgx'"),
@@ -169,7 +172,7 @@ def test_a_write_failure_on_a_device_is_one_line(capsys):
 def test_an_existing_output_file_is_overwritten(tmp_path, capsys):
     target = tmp_path / "old.json"
     target.write_text("stale")
-    assert main(["bench", "rounding", "--quick", "--json", str(target)]) == 0
+    assert main(["bench", "rounding", "--quick", "--json-out", str(target)]) == 0
     capsys.readouterr()
     assert json.loads(target.read_text())["rounding"]["rows"]
 

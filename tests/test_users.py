@@ -53,7 +53,7 @@ def test_a_model_directory_a_hub_id_a_pretrained_config_and_a_dict(tmp_path, mon
 
     assert load_model(PretrainedConfig()).rope.factor == 32.0
     assert load_model(dict(LLAMA32)).depth == 16
-    with pytest.raises(InvalidRopeConfig, match="has no config.json"):
+    with pytest.raises(InvalidRopeConfig, match=r"has no config\.json"):
         load_model(tmp_path / "hf")
     with pytest.raises(ValueError, match="not in the local Hugging Face cache"):
         load_model("meta-llama/Not-Cached")
@@ -125,7 +125,7 @@ def test_version_list_json_and_the_json_conventions(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["passed"] == 1   # pure JSON: no table
     old = tmp_path / "old.json"
     assert main(["formats-bf16-trap", "--json", str(old)]) == 0
-    out, err = capsys.readouterr()
+    _, err = capsys.readouterr()
     assert json.loads(old.read_text())["passed"] == 1 and "deprecated" in err and err.count("\n") == 1
     new = tmp_path / "zone.json"
     assert main(["zone", "--base", "1e4", "--context", "4096", "--head-dim", "128", "--json-out", str(new)]) == 0
@@ -164,3 +164,58 @@ def test_the_console_script_names_itself():
                              "from verify.launcher import run; run()", "zone", "--base", "0.5"],
                             capture_output=True, text=True, timeout=60)
     assert script.returncode == 2 and script.stderr.startswith("rope-verify zone: error:"), script.stderr
+
+
+def test_progress_shows_units_and_an_eta(capsys):
+    from verify.progress import progress
+
+    assert list(progress(range(4), label="blocks", unit="blocks", enabled=True)) == [0, 1, 2, 3]
+    err = capsys.readouterr().err
+    assert "4/4 blocks" in err and "ETA" in err and err.endswith("\n")
+
+
+def test_erasure_of_a_models_own_spectrum(capsys):
+    from rope_sym import RopeSpec
+    from rope_sym.erasure import erasure_scan
+    from rope_sym.scaling import inv_freq
+
+    model = load_model("Llama-3.1-8B")
+    freqs = inv_freq(model.rope, 8192)
+    spec = RopeSpec(model.rope.head_dim, model.rope.base)
+    scaled = erasure_scan(spec, 8192, "bf16", "hf", attention=False, probes=[], frequencies=freqs)
+    plain = erasure_scan(spec, 8192, "bf16", "hf", attention=False, probes=[])
+    assert scaled.frequencies == pytest.approx(freqs.tolist()) and scaled.erased_pairs > plain.erased_pairs
+    assert main(["erasure", "--model", "Llama-3.1-8B", "--context", "8192", "--no-attention", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["erased_pairs"] == scaled.erased_pairs
+    assert main(["erasure", "--model", "Llama-3.1-8B", "--context", "8192", "--backend", "torch"]) == 2
+
+
+def test_layers_that_see_less_than_the_context_are_judged_at_what_they_see():
+    gemma3 = model_report(load_model("Gemma-3-27B"))
+    layers = gemma3["per_layer"]
+    assert layers["sliding_attention"]["context_seen"] == 1024 and layers["sliding_attention"]["layers"] == 52
+    assert layers["full_attention"]["context_seen"] == 131072 and layers["full_attention"]["layers"] == 10
+    scout = model_report(load_model("Llama-4-Scout-17B-16E"))
+    assert scout["judged_per_layer"] and scout["per_layer"]["chunked_attention"]["context_seen"] == 8192
+    assert scout["per_layer"]["no_rope"]["layers"] == 12 and scout["per_layer"]["chunked_attention"]["layers"] == 36
+    # at the full 10M context the RoPE bounds fail, but no RoPE layer attends beyond its 8192-token chunk
+    assert not scout["bounds"]["dc_stability"]["holds"] and scout["verdict"] == "inside"
+    plain = model_report(load_model("Llama-3-8B"))
+    assert plain["per_layer"] == {} and not plain["judged_per_layer"]
+
+
+def test_the_notebook_api_answers_in_three_lines():
+    import rope_sym
+
+    report = rope_sym.zone(500_000, 131072, 128, depth=32, dtype="bf16")
+    assert report.verdict == "outside" and isinstance(report, dict)
+    html = report._repr_html_()
+    assert html.count("<table>") == 2 and "depth" in html and "OUTSIDE" in html
+    assert rope_sym.model("Llama-3.1-8B").verdict == "inside"
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match="needs pandas"):
+            report.to_frame()
+    else:
+        assert list(report.to_frame().index) == ["aliasing", "dc_stability", "depth", "precision"]

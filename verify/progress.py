@@ -10,8 +10,15 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def progress(items: Iterable[T], total: int | None = None, label: str = "", enabled: bool | None = None) -> Iterator[T]:
-    """Yield ``items`` while drawing ``label [#####     ] k/total  elapsed`` on stderr."""
+def _clock(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}" if seconds < 3600 else f"{seconds // 3600}h{seconds % 3600 // 60:02d}"
+
+
+def progress(items: Iterable[T], total: int | None = None, label: str = "", enabled: bool | None = None,
+             unit: str | None = None) -> Iterator[T]:
+    """Yield ``items`` while drawing ``label [#####     ] k/total unit  elapsed  ETA`` on stderr (the ETA from the
+    rate so far; ``unit`` defaults to the label)."""
     if enabled is None:
         enabled = sys.stderr.isatty()
     if total is None:
@@ -27,12 +34,14 @@ def progress(items: Iterable[T], total: int | None = None, label: str = "", enab
 
     def draw(k: int) -> None:
         elapsed = time.perf_counter() - start
+        units = unit or label
         if total:
             filled = int(width * k / total)
             bar = "#" * filled + " " * (width - filled)
-            sys.stderr.write(f"\r{label} [{bar}] {k}/{total}  {elapsed:6.1f}s")
+            eta = f"  ETA {_clock(elapsed / k * (total - k))}" if 0 < k < total else ""
+            sys.stderr.write(f"\r{label} [{bar}] {k}/{total} {units}  {_clock(elapsed)}{eta}   ")
         else:
-            sys.stderr.write(f"\r{label} {k}  {elapsed:6.1f}s")
+            sys.stderr.write(f"\r{label} {k} {units}  {_clock(elapsed)}   ")
         sys.stderr.flush()
 
     draw(0)

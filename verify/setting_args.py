@@ -19,11 +19,14 @@ from verify.commands import UsageError
 from verify.progress import progress
 
 
-def add_setting_arguments(parser: argparse.ArgumentParser, default_context: float | None = None) -> None:
-    """``--base --head-dim --context --dtype --pipeline --rotary-fraction``."""
-    parser.add_argument("--base", type=float, required=True, help="RoPE base (> 1)")
-    parser.add_argument("--head-dim", type=float, required=True, help="head dimension (even)")
-    parser.add_argument("--context", type=float, required=default_context is None, default=default_context,
+def add_setting_arguments(parser: argparse.ArgumentParser, default_context: float | None = None,
+                          model_option: bool = False) -> None:
+    """``--base --head-dim --context --dtype --pipeline --rotary-fraction`` (``model_option``: ``--model`` may
+    stand for the first three)."""
+    parser.add_argument("--base", type=float, required=not model_option, help="RoPE base (> 1)")
+    parser.add_argument("--head-dim", type=float, required=not model_option, help="head dimension (even)")
+    parser.add_argument("--context", type=float, required=default_context is None and not model_option,
+                        default=default_context,
                         help="positions 0 .. L-1 are scanned (2 .. 2^26)"
                         + ("" if default_context is None else f"; default {default_context:.0f}"))
     parser.add_argument("--dtype", default="bf16", help=f"activation dtype ({', '.join(DTYPES)}; default bf16)")

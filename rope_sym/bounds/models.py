@@ -80,7 +80,10 @@ def model_report(model: ModelRope, context: float | None = None, dtype: str = "f
     """The zone report (``zone_report``) for the effective spectrum, plus ``model``, ``rope_type``, ``inv_freq``,
     ``attention_factor``, ``nominal_base``, ``effective_base``, per-bound ``margin_decades``, ``verdict``
     (``inside``/``outside`` by the derived walls), ``first_violated`` (a lower bound or a level), ``meaning``
-    (what the failing level does to the model) and ``verdict_paper`` (the paper's wall).
+    (what the failing level does to the model) and ``verdict_paper`` (the paper's wall). A model whose layers do not
+    all see the full context (sliding windows, chunked attention, per-layer RoPE) is judged per layer type
+    (``per_layer``, ``judged_per_layer``): its verdict is inside when every layer type with RoPE is inside at the
+    context it sees.
 
     The derived walls use the model's own effective frequencies (``inv_freq`` at ``context``) in the activation
     ``dtype`` through ``pipeline``."""
@@ -117,8 +120,50 @@ def model_report(model: ModelRope, context: float | None = None, dtype: str = "f
         "layers": {kind: {"rope_type": r.rope_type, "base": r.base,
                           "effective_theta_min": effective_theta_min(r, context)}
                    for kind, r in model.layers.items()},
+        "per_layer": per_layer_verdicts(model, context, depth, eps, dtype, pipeline),
     })
+    judged = {kind: layer for kind, layer in report["per_layer"].items() if layer["rope_type"] is not None}
+    report["judged_per_layer"] = bool(judged)
+    if judged:  # layers that do not all see the full context: the verdict is theirs
+        failing_layers = [layer for layer in judged.values() if layer["verdict"] != "inside"]
+        report["verdict"] = "outside" if failing_layers else "inside"
+        report["first_violated"] = failing_layers[0]["first_violated"] if failing_layers else None
+        report["meaning"] = MEANING.get(report["first_violated"] or "", None)
     return report
+
+
+def per_layer_verdicts(model: ModelRope, context: float, depth: int, eps: float, dtype: str,
+                       pipeline: str) -> dict[str, dict[str, Any]]:
+    """Each layer type judged at the context it sees: sliding-attention layers at ``min(context,
+    sliding_window)`` with their own RoPE (Gemma's local base) or the main one, chunked-attention layers (Llama 4)
+    at ``min(context, attention_chunk_size)``, full-attention layers at the context; layers without RoPE are
+    listed, not judged. Empty for a model whose layers are all alike."""
+    kinds = set(model.layer_types) | set(model.layers)
+    if model.sliding_window is not None and not kinds:
+        kinds = {"sliding_attention"}  # Mistral v0.1: every layer slides
+    if model.attention_chunk is not None and not kinds:
+        kinds = {"chunked_attention"}  # Llama 4: RoPE layers attend within chunks
+    out: dict[str, dict[str, Any]] = {}
+    for kind in sorted(kinds):
+        rope = model.layers.get(kind, model.rope)
+        window = (model.sliding_window if kind.startswith("sliding") else
+                  model.attention_chunk if kind.startswith("chunked") else None)
+        seen = min(context, float(window)) if window else context
+        count = sum(t == kind for t in model.layer_types) if model.layer_types else None
+        if count is None and model.nope_layers and model.depth is not None:
+            count = model.depth - model.nope_layers  # the layers with RoPE
+        theta = effective_theta_min(rope, seen)
+        base_eff = effective_base(theta, rope.rotary_dim)
+        layer = zone_report(base_eff, seen, rope.rotary_dim, depth=depth, eps=eps, dtype=dtype, pipeline=pipeline,
+                            inv=inv_freq(rope, seen))
+        reasons = failing(layer)
+        out[kind] = {"context_seen": int(seen) if float(seen).is_integer() else seen, "layers": count,
+                     "rope_type": rope.rope_type, "effective_base": base_eff, "verdict": layer["verdict"],
+                     "first_violated": reasons[0] if reasons else None}
+    if model.nope_layers:
+        out["no_rope"] = {"context_seen": int(context), "layers": model.nope_layers, "rope_type": None,
+                          "effective_base": None, "verdict": "no RoPE", "first_violated": None}
+    return out
 
 
 def case_study(dtype: str = "fp32", eps: float = DEFAULT_EPS, depth: int | None = None,

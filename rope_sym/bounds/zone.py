@@ -64,9 +64,9 @@ def zone_report(base: float, context: float, head_dim: int, depth: int = 1, eps:
     levels = {lv["level"]: lv for lv in erasure["levels"]}
     upper = code_wall_base(L, d, str(dtype), pipe)
     feasible = upper is not None and lower < upper
-    for bound in bounds_obj.values():  # decades of room: positive when the bound holds
-        ratio = B / bound["exact"] if bound["side"] == "lower" else bound["exact"] / B
-        bound["margin_decades"] = math.log10(ratio)
+    for entry in bounds_obj.values():  # decades of room: positive when the bound holds
+        ratio = B / entry["exact"] if entry["side"] == "lower" else entry["exact"] / B
+        entry["margin_decades"] = math.log10(ratio)
     inside = bool(lower_holds and all(levels[name]["holds"] for name in VERDICT_LEVELS))
     return {
         "input": {"base": B, "context": int(L) if float(L).is_integer() else L, "head_dim": d, "depth": n,

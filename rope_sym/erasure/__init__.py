@@ -30,6 +30,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
+
 from rope_sym.erasure.codes import ArrayOps, Classes, canonical_codes, exact_classes, hash_rows
 from rope_sym.erasure.emulated import EmulatedBackend
 from rope_sym.erasure.engine import (
@@ -51,13 +53,15 @@ BACKENDS: tuple[str, ...] = ("emulated", "torch")
 
 
 def make_backend(spec: RopeSpec, dtype: str, pipeline: str, *, backend: str = "emulated", context: int = 0,
-                 device: Any = None, autocast: bool = False, margin: int = 0) -> ScanBackend:
+                 device: Any = None, autocast: bool = False, margin: int = 0, frequencies: Any = None) -> ScanBackend:
     """The named backend for one pipeline. ``device`` and ``autocast`` apply to ``torch`` only, and giving them
     to ``emulated`` is an error (they would be silently ignored)."""
     if backend == "emulated":
         if device is not None or autocast:
             raise InvalidRopeSpec("device and autocast apply to the torch backend only (use backend='torch')")
-        return EmulatedBackend(spec, dtype, pipeline)
+        return EmulatedBackend(spec, dtype, pipeline, frequencies)
+    if frequencies is not None:
+        raise InvalidRopeSpec("a model's own (scaled) frequencies are scanned by the emulated backend only")
     if backend == "torch":
         from rope_sym.torch_backend.erasure import TorchBackend  # torch is optional: imported only here
 
@@ -69,12 +73,14 @@ def erasure_scan(spec: RopeSpec, context: object, dtype: str = "bf16", pipeline:
                  backend: str = "emulated", device: Any = None, autocast: bool = False, attention: bool = True,
                  probes: Iterable[int] | None = None, resolution_limit: int = RESOLUTION_LIMIT,
                  chunk: object = None, query_seed: int = 0, query: object = None, window: object = None,
-                 iterate: Iterate | None = None, hash_mask: int | None = None) -> ErasureReport:
+                 iterate: Iterate | None = None, hash_mask: int | None = None,
+                 frequencies: Any = None) -> ErasureReport:
     """Scan positions ``0 .. context-1`` of ``pipeline`` in activation ``dtype`` and return the exact figures.
 
     ``backend``: ``emulated`` (exact emulation, default) or ``torch`` (on ``device``, default ``cuda`` when
     available, else ``cpu``; ``autocast`` runs it under ``torch.autocast``). The other arguments are those of
-    ``rope_sym.erasure.engine.scan``.
+    ``rope_sym.erasure.engine.scan``. ``frequencies``: a scaled model's effective frequencies (one per pair) in
+    place of the spec's (emulated backend; the pipeline holds them as its fp32 buffer).
 
     >>> r = erasure_scan(RopeSpec(8, 10000.0), 2048, "bf16", "native", attention=False)
     >>> r.distinct_stored_positions, r.distinct_positions, r.first_collision
@@ -84,10 +90,14 @@ def erasure_scan(spec: RopeSpec, context: object, dtype: str = "bf16", pipeline:
     limit = int(resolution_limit)
     if limit < 1:
         raise InvalidRopeSpec(f"resolution limit must be at least 1, got {resolution_limit!r}")
+    freqs = None if frequencies is None else np.asarray(frequencies, dtype=np.float64)
+    if freqs is not None and freqs.shape != (spec.n_pairs,):
+        raise InvalidRopeSpec(f"frequencies must hold {spec.n_pairs} values (one per pair), got shape {freqs.shape}")
     runner = make_backend(spec, dtype, pipeline, backend=backend, context=L, device=device, autocast=autocast,
-                          margin=limit + 1)
+                          margin=limit + 1, frequencies=freqs)
     return scan(runner, L, attention=attention, probes=probes, resolution_limit=limit, chunk=chunk,
-                query_seed=query_seed, query=query, window=window, iterate=iterate, hash_mask=hash_mask)
+                query_seed=query_seed, query=query, window=window, iterate=iterate, hash_mask=hash_mask,
+                frequencies=freqs)
 
 
 __all__ = [

@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 
 from rope_sym.erasure.codes import ArrayOps
 from rope_sym.formats import FloatFormat
-from rope_sym.pipelines.emulated import rotate_with, stored_cos_sin, stored_positions
+from rope_sym.pipelines.emulated import buffer_from_frequencies, rotate_with, stored_cos_sin, stored_positions
 from rope_sym.pipelines.table import pipeline_formats
 from rope_sym.spectrum.rotation import DEFAULT_LAYOUT
 from rope_sym.spectrum.spec import RopeSpec
@@ -66,11 +66,13 @@ class EmulatedBackend:
 
     device_kind = "cpu"
 
-    def __init__(self, spec: RopeSpec, dtype: str, pipeline: str) -> None:
+    def __init__(self, spec: RopeSpec, dtype: str, pipeline: str, frequencies: Array | None = None) -> None:
         self.spec = spec
         self.formats = pipeline_formats(dtype, pipeline)
         self.ops = numpy_ops(self.formats.store)
         self.oracle_decided = 0
+        # a scaled model's effective frequencies, held as the pipeline's buffer; None: the spec's own
+        self.buffer = None if frequencies is None else buffer_from_frequencies(frequencies, dtype, pipeline)
 
     def cos_sin(self, lo: int, hi: int) -> tuple[Stored, Stored]:
         return self._cos_sin(np.arange(lo, hi, dtype=np.float64), count=True)
@@ -79,7 +81,7 @@ class EmulatedBackend:
         return self._cos_sin(np.asarray(positions, dtype=np.float64), count=False)
 
     def _cos_sin(self, positions: Array, count: bool) -> tuple[Stored, Stored]:
-        c, s, decided = stored_cos_sin(self.spec, positions, self.formats.dtype, self.formats.pipeline)
+        c, s, decided = stored_cos_sin(self.spec, positions, self.formats.dtype, self.formats.pipeline, self.buffer)
         if count:
             self.oracle_decided += decided
         return c, s

@@ -181,7 +181,7 @@ def _pair_equal(new: Any, old: Any, n: int) -> Any:
 def scan(backend: ScanBackend, context: int, *, attention: bool = True, probes: Iterable[int] | None = None,
          resolution_limit: int = RESOLUTION_LIMIT, chunk: object = None, query_seed: int = 0,
          query: object = None, window: object = None, iterate: Iterate | None = None,
-         hash_mask: int | None = None) -> ErasureReport:
+         hash_mask: int | None = None, frequencies: NDArray[np.float64] | None = None) -> ErasureReport:
     """Scan positions ``0 .. context-1`` with ``backend`` and return the exact figures (``rope_sym.erasure``).
 
     ``probes``: positions for the resolution (default ``context // 2`` and ``context - 1``), searched up to
@@ -269,7 +269,7 @@ def scan(backend: ScanBackend, context: int, *, attention: bool = True, probes: 
     resolution = {p: resolution_at(backend, p, resolution_limit, block) for p in probe_list}
     return assemble_report(
         spec, L, backend.formats, backend.to_numpy(same_steps), codes_classes, rotated_classes, window=span,
-        rotated_same_steps=None if rotated_same is None else backend.to_numpy(rotated_same),
+        rotated_same_steps=None if rotated_same is None else backend.to_numpy(rotated_same), thetas=frequencies,
         distinct_stored=backend.unique_count(stored), nonfinite=n_nan,
         first_nonfinite=int(np.argmax(nan_host)) if n_nan else None, resolution=resolution,
         resolution_limit=resolution_limit, scan_seconds=scan_seconds, **backend.measured())

@@ -50,6 +50,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from rope_sym.erasure.report import ERASED_FRACTION
+from rope_sym.errors import InvalidRopeSpec
 from rope_sym.formats import FloatFormat, get_format
 
 Array = NDArray[np.float64]
@@ -126,6 +127,8 @@ def cast_fraction(theta: ArrayLike, fmt: FloatFormat | str, start: int, end: int
     """``E``: per frequency ``theta``, the expected fraction of unchanged steps between positions
     ``start .. end-1`` (the phase average of ``P`` over ``[start theta, (end - 1) theta]``)."""
     f = get_format(fmt)
+    if end - start < 2:
+        raise InvalidRopeSpec(f"a window needs at least two positions, got {start}:{end}")
     thetas = np.atleast_1d(np.asarray(theta, dtype=np.float64))
     nodes, values = _cast_cumulatives(thetas, f, reach=(end - 1) * thetas)
     out = np.empty(thetas.shape)

@@ -76,7 +76,8 @@ def erased_mask(adjacent_erasure: Any) -> NDArray[np.bool_]:
 
 def assemble_report(spec: RopeSpec, context: int, fmts: PipelineFormats, same_steps: NDArray[np.int64],
                     codes: Classes, rotated: Classes | None, *, window: tuple[int, int] | None = None,
-                    rotated_same_steps: NDArray[np.int64] | None = None, distinct_stored: int, nonfinite: int,
+                    rotated_same_steps: NDArray[np.int64] | None = None,
+                    thetas: NDArray[np.float64] | None = None, distinct_stored: int, nonfinite: int,
                     first_nonfinite: int | None, resolution: dict[int, list[int | None]], resolution_limit: int,
                     **measured: Any) -> ErasureReport:
     """The report from a scan's raw counts.
@@ -92,7 +93,7 @@ def assemble_report(spec: RopeSpec, context: int, fmts: PipelineFormats, same_st
     erasure = (np.asarray(same_steps) / (end - start - 1)).tolist()
     rotated_erasure = None if rotated_same_steps is None else (
         np.asarray(rotated_same_steps) / (end - start - 1)).tolist()
-    thetas = frequencies(spec)
+    thetas = frequencies(spec) if thetas is None else np.asarray(thetas, dtype=np.float64)
     erased = erased_mask(erasure)
     wall = float(thetas[erased].max()) if erased.any() else None
     from rope_sym.erasure.laws import wall_theta  # the laws use this module's threshold

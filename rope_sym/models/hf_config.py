@@ -54,13 +54,19 @@ _KNOWN_KEYS = {"rope_type", "type", "rope_theta", "partial_rotary_factor", "orig
 
 @dataclass(frozen=True)
 class ModelRope:
-    """A model's RoPE: the main (global-attention) layer's ``rope``, every layer type's, context and depth."""
+    """A model's RoPE: the main (global-attention) layer's ``rope``, every layer type's, context and depth; the
+    ``sliding_window`` of sliding-attention layers, the per-layer ``layer_types`` when the config lists them, and
+    the number of layers without RoPE (``nope_layers``, Llama 4's ``no_rope_layers`` zeros)."""
 
     name: str
     rope: RopeConfig
     layers: dict[str, RopeConfig] = field(default_factory=dict)
     context: int | None = None
     depth: int | None = None
+    sliding_window: int | None = None
+    layer_types: tuple[str, ...] = ()
+    nope_layers: int = 0
+    attention_chunk: int | None = None
 
 
 def _number(key: str, value: object) -> float:
@@ -175,6 +181,19 @@ def _top_level_defaults(config: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _layer_structure(config: Mapping[str, Any]) -> tuple[int | None, tuple[str, ...], int, int | None]:
+    """``(sliding_window, layer_types, nope_layers, attention_chunk)`` of a config (absent: None, (), 0, None)."""
+    window = config.get("sliding_window")
+    sliding = None if window is None or isinstance(window, bool) else _integer("sliding_window", window)
+    raw_types = config.get("layer_types")
+    types = tuple(str(t) for t in raw_types) if isinstance(raw_types, list) else ()
+    no_rope = config.get("no_rope_layers")
+    nope = sum(1 for flag in no_rope if not flag) if isinstance(no_rope, list) else 0
+    chunk = config.get("attention_chunk_size")
+    chunked = None if chunk is None or isinstance(chunk, bool) else _integer("attention_chunk_size", chunk)
+    return sliding, types, nope, chunked
+
+
 def read_config(path: Path) -> Any:
     """The JSON value in the file ``path``; any problem reading or parsing it is one ``InvalidRopeConfig``."""
     try:
@@ -235,7 +254,7 @@ def from_hf_config(config: Mapping[str, Any] | str | Path, name: str | None = No
             merged = {**top, **layer_params}
             layers[layer_type] = _rope_from_params(merged, config, head_dim, context, f"{name} [{layer_type}]")
         main = layers.get("full_attention") or next(iter(layers.values()))
-        return ModelRope(name, main, layers, context, depth)
+        return ModelRope(name, main, layers, context, depth, *_layer_structure(config))
     main = _rope_from_params({**top, **params}, config, head_dim, context, name)
     if config.get("rope_local_base_freq") is not None:  # Gemma-3 (transformers 4.x): sliding layers unscaled
         local = {"rope_type": "default", "rope_theta": config["rope_local_base_freq"]}
@@ -243,4 +262,4 @@ def from_hf_config(config: Mapping[str, Any] | str | Path, name: str | None = No
             local["partial_rotary_factor"] = top["partial_rotary_factor"]
         layers = {"full_attention": main,
                   "sliding_attention": _rope_from_params(local, config, head_dim, context, f"{name} [sliding]")}
-    return ModelRope(name, main, layers, context, depth)
+    return ModelRope(name, main, layers, context, depth, *_layer_structure(config))

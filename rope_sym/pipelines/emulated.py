@@ -190,11 +190,22 @@ def phase_cos_sin(angles: Array, phase: FloatFormat) -> tuple[Array, Array, int]
     return c, s, decided_c + decided_s
 
 
-def angles(spec: RopeSpec, positions: ArrayLike, dtype: str | FloatFormat, pipeline: str) -> Array:
-    """The phase table ``round(round(m, F_pos) * inv_freq_i, F_phase)``, shape ``(len(positions), n_pairs)``."""
+def buffer_from_frequencies(freqs: ArrayLike, dtype: str | FloatFormat, pipeline: str) -> Array:
+    """The ``inv_freq`` buffer a pipeline holds for given float64 frequencies (a scaled model's effective ones):
+    rounded to fp32 as model code computes them, then to ``F_inv`` where the pipeline casts the buffer."""
+    formats = pipeline_formats(dtype, pipeline)
+    buffer = np.asarray(round_to(np.asarray(freqs, dtype=np.float64), FP32), dtype=np.float64)
+    return np.asarray(round_to(buffer, formats.inv_freq), dtype=np.float64)
+
+
+def angles(spec: RopeSpec, positions: ArrayLike, dtype: str | FloatFormat, pipeline: str,
+           inv: Array | None = None) -> Array:
+    """The phase table ``round(round(m, F_pos) * inv_freq_i, F_phase)``, shape ``(len(positions), n_pairs)``;
+    ``inv`` replaces the pipeline's own buffer (``buffer_from_frequencies``)."""
     formats = pipeline_formats(dtype, pipeline)
     pos = stored_positions(positions, formats.dtype, formats.pipeline)
-    return phase_table(pos, inv_freq(spec, formats.dtype, formats.pipeline), formats.phase)
+    buffer = inv_freq(spec, formats.dtype, formats.pipeline) if inv is None else inv
+    return phase_table(pos, buffer, formats.phase)
 
 
 def cos_sin_with_stats(spec: RopeSpec, positions: ArrayLike, dtype: str | FloatFormat,
@@ -272,8 +283,8 @@ def _to_store(values: NDArray[np.floating], store: FloatFormat) -> NDArray[np.fl
     return np.asarray(round_to(values, store)).astype(COMPACT_DTYPES[store.name])
 
 
-def stored_cos_sin(spec: RopeSpec, positions: ArrayLike, dtype: str | FloatFormat,
-                   pipeline: str) -> tuple[NDArray[np.floating], NDArray[np.floating], int]:
+def stored_cos_sin(spec: RopeSpec, positions: ArrayLike, dtype: str | FloatFormat, pipeline: str,
+                   inv: Array | None = None) -> tuple[NDArray[np.floating], NDArray[np.floating], int]:
     """The stored cos/sin as ``cos_sin`` gives them, in the store format's compact numpy dtype
     (``COMPACT_DTYPES``), and the number of values the oracle decided: the scan's fast path.
 
@@ -282,7 +293,7 @@ def stored_cos_sin(spec: RopeSpec, positions: ArrayLike, dtype: str | FloatForma
     The same values as ``cos_sin``, bit for bit (tested).
     """
     formats = pipeline_formats(dtype, pipeline)
-    table = angles(spec, positions, formats.dtype, formats.pipeline)
+    table = angles(spec, positions, formats.dtype, formats.pipeline, inv)
     if formats.phase.name == "fp32":
         c32, decided_c = _fp32_correctly_rounded(np.cos, oracle_cos, table)
         s32, decided_s = _fp32_correctly_rounded(np.sin, oracle_sin, table)

@@ -1,20 +1,27 @@
-"""``python -m verify bench [NAME ...] [--quick] [--json FILE]``: run benchmarks and print their figures."""
+"""``python -m verify bench [NAME ...] [--quick] [--json] [--json-out FILE]``: run benchmarks and print their
+figures."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+import warnings
 
 from verify.benches import BENCHES, BenchOptions
 from verify.commands import Command, UsageError, command
 from verify.output_paths import output_file
-from verify.report import format_table, write_json
+from verify.progress import progress
+from verify.report import emit_json, format_table
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("names", nargs="*", metavar="NAME", help=f"benchmarks to run (default: all: "
                         f"{', '.join(BENCHES.names())})")
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run; figures mean little)")
-    parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON to FILE")
+    parser.add_argument("--json", nargs="?", const=True, default=False, metavar="FILE",
+                        help="print the figures as JSON (pure JSON on stdout); '--json FILE' is deprecated: use "
+                             "--json-out FILE")
+    parser.add_argument("--json-out", metavar="FILE", help="also write the figures as JSON to FILE")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -22,19 +29,23 @@ def _run(args: argparse.Namespace) -> int:
     for name in names:
         if name not in BENCHES:
             raise UsageError(f"unknown benchmark {name!r} (known: {', '.join(BENCHES.names())})")
-    if args.json:
-        output_file(args.json, "--json")
+    if isinstance(args.json, str):  # the old form, kept working
+        warnings.warn("'--json FILE' is deprecated: use '--json-out FILE' (and '--json' for JSON on stdout)",
+                      DeprecationWarning, stacklevel=1)
+        args.json_out, args.json = args.json, False
+    if args.json_out:
+        output_file(args.json_out, "--json-out")
     results = {}
-    for name in names:
+    for name in progress(names, label="benchmarks", enabled=sys.stderr.isatty() and len(names) > 1):
         result = BENCHES[name].item(BenchOptions(quick=args.quick))
         headers = list(result.rows[0]) if result.rows else []
-        print(f"{result.title}\n{format_table(headers, [list(r.values()) for r in result.rows])}")
-        for note in result.notes:
-            print(f"  note: {note}")
-        print()
+        if not args.json:
+            print(f"{result.title}\n{format_table(headers, [list(r.values()) for r in result.rows])}")
+            for note in result.notes:
+                print(f"  note: {note}")
+            print()
         results[name] = {"title": result.title, "rows": result.rows, "notes": result.notes}
-    if args.json:
-        write_json(args.json, results)
+    emit_json(args, results)
     return 0
 
 

@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import argparse
 
+import numpy as np
+from numpy.typing import NDArray
+
 from rope_sym.erasure import ErasureReport, erasure_scan
 from rope_sym.spectrum.rotation import DEFAULT_LAYOUT, LAYOUTS
-from verify.commands import Command, command
+from rope_sym.spectrum.spec import RopeSpec
+from verify.commands import Command, UsageError, command
 from verify.report import emit_json, format_number, format_table
 from verify.setting_args import (
     add_device_argument,
@@ -28,7 +32,10 @@ BACKENDS = ("emulated", "torch")
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
-    add_setting_arguments(parser)
+    add_setting_arguments(parser, model_option=True)
+    parser.add_argument("--model", metavar="MODEL", help="scan a model's own effective (scaled) spectrum at its head "
+                        "dim and judged context (registry name, config.json, directory or cached hub id; emulated "
+                        "backend); --context overrides the context")
     parser.add_argument("--backend", choices=BACKENDS, default="emulated",
                         help="emulated: exact emulation (default); torch: torch tensors on --device")
     add_device_argument(parser)
@@ -103,16 +110,34 @@ def render(report: ErasureReport) -> str:
     return "\n".join(lines)
 
 
+def _model_setting(args: argparse.Namespace) -> tuple[RopeSpec, float, NDArray[np.float64] | None]:
+    """The spec, context and frequencies: from ``--model``, or from ``--base/--head-dim/--context``."""
+    if args.model is None:
+        if args.base is None or args.head_dim is None or args.context is None:
+            raise UsageError("erasure needs --base, --head-dim and --context (or --model)")
+        return spec_from_args(args), args.context, None
+    from rope_sym.bounds.models import judged_context, resolve_model
+    from rope_sym.scaling import inv_freq
+
+    model = resolve_model(args.model)
+    context, _ = judged_context(model, args.context)
+    rope = model.rope
+    return RopeSpec(rope.head_dim, rope.base, rope.partial_rotary_factor), context, inv_freq(rope, context)
+
+
 def _run(args: argparse.Namespace) -> int:
-    spec = spec_from_args(args)
+    spec, context, freqs = _model_setting(args)
     query = None if args.query is None else read_query(args.query, spec, args.layout)
     iterate = progress_for(args)
     # one engine; the library refuses --device/--autocast for the emulated backend (they would not apply)
     report: ErasureReport = erasure_scan(
-        spec, args.context, args.dtype, args.pipeline, backend=args.backend, device=args.device,
+        spec, context, args.dtype, args.pipeline, backend=args.backend, device=args.device,
         autocast=args.autocast, attention=not args.no_attention, chunk=args.chunk, iterate=iterate,
-        query=query, window=args.window)
+        query=query, window=args.window, frequencies=freqs)
     if not emit_json(args, report.to_dict()):
+        if args.model:
+            print(f"model {args.model}: its effective (scaled) spectrum, head dim {spec.head_dim}, context "
+                  f"{format_number(context)}")
         print(render(report))
     return 0
 

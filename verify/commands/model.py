@@ -54,6 +54,12 @@ def _run(args: argparse.Namespace) -> int:
     for kind, layer in report["layers"].items():
         print(f"  layer type {kind}: {layer['rope_type']}, base {format_number(layer['base'])}, effective theta_min "
               f"{format_number(layer['effective_theta_min'])}")
+    if report["per_layer"]:
+        print("judged per layer type, at the context each sees:")
+        print(format_table(["layer type", "layers", "context seen", "rope", "effective base", "verdict", "fails"],
+                           [[k, v["layers"] if v["layers"] is not None else "all", v["context_seen"], v["rope_type"],
+                             v["effective_base"], v["verdict"], v["first_violated"] or "-"]
+                            for k, v in report["per_layer"].items()]))
     return strict_status(args, [report])
 
 

@@ -1,4 +1,5 @@
-"""``python -m verify plot --out zone.png [--dtype D ...] [--depth N] [--eps E]``: the zone figure."""
+"""``python -m verify plot --out zone.png [--kind zone|walls|erasure] [--dtype D ...] [--model MODEL ...]``: the
+zone figure (with your own models), the derived walls against the paper's, or erasure against position."""
 
 from __future__ import annotations
 
@@ -21,10 +22,16 @@ def _configure(parser: argparse.ArgumentParser) -> None:
                         help="how phases are computed (default hf)")
     parser.add_argument("--depth", type=int, default=32, help="layers N for the depth bound (default 32)")
     parser.add_argument("--eps", type=float, default=DEFAULT_EPS, help=f"coherence threshold (default {DEFAULT_EPS})")
+    parser.add_argument("--kind", choices=("zone", "walls", "erasure"), default="zone",
+                        help="zone (default), walls (derived against the paper's), erasure (against position)")
+    parser.add_argument("--model", action="append", metavar="MODEL",
+                        help="add your model to the zone figure (repeatable): name, config.json, directory, hub id")
+    parser.add_argument("--base", type=float, default=5e5, help="erasure figure: the base (default 5e5)")
+    parser.add_argument("--head-dim", type=int, default=128, help="erasure figure: the head dim (default 128)")
 
 
 def _run(args: argparse.Namespace) -> int:
-    from verify.zone_plot import render_zone_plot
+    from verify.zone_plot import erasure_figure, render, walls_figure, zone_figure
 
     output_file(args.out, "--out", IMAGE_SUFFIXES)
     dtypes = tuple(args.dtype or ("fp32", "bf16"))
@@ -32,7 +39,19 @@ def _run(args: argparse.Namespace) -> int:
         check_dtype(dtype)  # unknown names: one-line error, exit 2
     if args.depth < 1:
         raise UsageError(f"depth must be a positive integer, got {args.depth}")
-    path = render_zone_plot(args.out, dtypes=dtypes, depth=args.depth, eps=args.eps, pipeline=args.pipeline)
+    if args.kind == "walls":
+        fig = walls_figure(tuple(args.dtype or ("fp32", "bf16", "fp16")), pipeline=args.pipeline)
+    elif args.kind == "erasure":
+        from rope_sym.spectrum.spec import RopeSpec
+
+        RopeSpec(args.head_dim, args.base)  # one-line errors for a bad setting, before drawing
+        fig = erasure_figure(args.base, args.head_dim, dtypes[0] if args.dtype else "bf16", args.pipeline)
+    else:
+        from rope_sym.bounds.models import resolve_model
+
+        mine = [resolve_model(m) for m in args.model or ()]
+        fig = zone_figure(dtypes, args.depth, args.eps, pipeline=args.pipeline, extra_models=mine)
+    path = render(fig, args.out)
     print(f"wrote {path}")
     return 0
 
