@@ -123,14 +123,17 @@ def claim_multihead(options: CheckOptions) -> Outcome:
 
 @check("claim-retrofits", "registry models with scaling: zone verdicts at their context without and with the scaling")
 def claim_retrofits(options: CheckOptions) -> Outcome:
+    from rope_sym.bounds.models import case_study
+
     rows = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        reports = {r["model"]: r for r in case_study()}  # computed once per process
         for name in MODELS:
             model = get_model(name)
             if model.rope.rope_type == "default" or model.context is None:
                 continue
-            scaled = model_report(model)
+            scaled = reports[name]
             unscaled_rope = RopeConfig("default", model.rope.head_dim, model.rope.base,
                                        model.rope.partial_rotary_factor)
             unscaled = model_report(type(model)(**{**model.__dict__, "rope": unscaled_rope,
