@@ -219,3 +219,13 @@ def test_the_notebook_api_answers_in_three_lines():
             report.to_frame()
     else:
         assert list(report.to_frame().index) == ["aliasing", "dc_stability", "depth", "precision"]
+
+
+def test_men_et_al_beside_dc_stability():
+    from rope_sym.bounds.zone import zone_report
+
+    r = recommend(8192, 128)
+    assert 7.8e4 < r["men"]["base"] < 9e4 and r["men"]["not_a_half_line"]  # Men's table: 8.4e4
+    assert recommend(1 << 20, 128)["men"]["base"] is None                     # beyond the scanned range, said
+    assert zone_report(r["men"]["base"], 8192, 128)["men"]["holds"]   # the scanned bound is admissible
+    assert not zone_report(3e4, 8192, 128)["men"]["holds"]

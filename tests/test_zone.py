@@ -24,7 +24,8 @@ LEVEL_KEYS = {"level", "wall_theta", "erased_pairs", "holds", "context_max", "ma
 
 def test_report_has_exactly_the_issue_keys():
     r = zone_report(1e4, 4096, 128)
-    assert set(r) == {"input", "theta_min", "bounds", "erasure", "zone", "max_context", "verdict"}
+    assert set(r) == {"input", "theta_min", "bounds", "erasure", "zone", "max_context", "verdict", "men"}
+    assert r["men"]["holds"] is False and r["men"]["first_negative_m"] > 0  # base 1e4 < Men's 2.7e4 at 4K
     assert r["verdict"] == "inside" and r["input"]["context"] == 4096 and isinstance(r["input"]["context"], int)
     assert set(r["input"]) == {"base", "context", "head_dim", "depth", "eps", "dtype", "pipeline", "eps_mach"}
     assert set(r["theta_min"]) == {"paper", "exact"}

@@ -46,6 +46,7 @@ def recommend(context: float, head_dim: int, depth: int = 1, eps: float = cf.DEF
     base_min = lower[binding_low]["exact"]
     feasible = derived is not None and base_min < derived
     return {
+        "men": men_bound(L, d),
         "input": {"context": int(L) if float(L).is_integer() else L, "head_dim": d, "depth": n, "eps": e,
                   "dtype": str(dtype), "pipeline": pipe},
         "base_min": {"exact": base_min, "paper": max(v["paper"] for v in lower.values()), "binding": binding_low,
@@ -57,6 +58,23 @@ def recommend(context: float, head_dim: int, depth: int = 1, eps: float = cf.DEF
         "feasible": feasible,
         "feasible_paper": base_min < paper_wall.base_of(setting, "exact"),
     }
+
+
+MEN_SCAN_MAX_CONTEXT = 1 << 16
+"""Longest context at which ``recommend`` scans for Men et al.'s bound (about 1 s at 2^16)."""
+
+
+def men_bound(context: float, head_dim: int) -> dict[str, Any]:
+    """Men et al.'s lower bound, beside DC stability: the smallest base (500 grid steps per decade from 2L) with
+    ``B(m) >= 0`` on ``[0, L]``, and whether larger grid bases fail again (the admissible set not a half-line)."""
+    from rope_sym.long_context import men_base_lower_bound
+
+    if context > MEN_SCAN_MAX_CONTEXT:
+        return {"base": None, "reason": f"scanned up to {MEN_SCAN_MAX_CONTEXT:,} positions only"}
+    L = int(context)
+    scan = men_base_lower_bound(L, head_dim, low=2.0 * L, steps_per_decade=500, tail=20)
+    return {"base": scan.bound, "not_a_half_line": scan.inadmissible_above_bound > 0,
+            "failing_bases_among_the_next_20": scan.inadmissible_above_bound}
 
 
 def _code_level_reach(theta_min: float, dtype: str, pipeline: str, limit: int = 1 << 26) -> int | None:

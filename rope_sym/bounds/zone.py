@@ -22,6 +22,9 @@ from rope_sym.pipelines.table import check_dtype, check_pipeline
 from rope_sym.spectrum.spec import RopeSpec, check_base, check_context
 from rope_sym.spectrum.theta import frequencies
 
+MEN_MAX_CONTEXT = 1 << 22
+"""Longest context at which Men et al.'s criterion is checked in a report (about 0.2 s at 2^22)."""
+
 VERDICT_LEVELS = ("position", "code")
 """The levels ``zone.inside`` follows: the query-independent ones (the rotated level is reported beside them)."""
 
@@ -68,6 +71,7 @@ def zone_report(base: float, context: float, head_dim: int, depth: int = 1, eps:
         ratio = B / entry["exact"] if entry["side"] == "lower" else entry["exact"] / B
         entry["margin_decades"] = math.log10(ratio)
     inside = bool(lower_holds and all(levels[name]["holds"] for name in VERDICT_LEVELS))
+    men = men_check(spectrum, L)
     return {
         "input": {"base": B, "context": int(L) if float(L).is_integer() else L, "head_dim": d, "depth": n,
                   "eps": e, "dtype": str(dtype), "pipeline": pipe, "eps_mach": eps_mach},
@@ -75,6 +79,7 @@ def zone_report(base: float, context: float, head_dim: int, depth: int = 1, eps:
         "theta_min": {"paper": 1.0 / B, "exact": b.theta_min_of(B, d, "exact")},
         "bounds": bounds_obj,
         "erasure": erasure,
+        "men": men,
         "zone": {"lower": float(lower), "upper": upper, "feasible": bool(feasible), "inside": inside,
                  "upper_margin_decades": None if upper is None or math.isinf(upper) else math.log10(upper / B),
                  "positions_distinct": bool(levels["position"]["holds"]),
@@ -84,6 +89,22 @@ def zone_report(base: float, context: float, head_dim: int, depth: int = 1, eps:
                         "exact": b.max_context(eps_mach, e, n, d, form="exact"),
                         **{f"{name}_level": levels[name]["max_context"] for name in VERDICT_LEVELS}},
     }
+
+
+def men_check(theta: NDArray[np.float64], context: float) -> dict[str, Any]:
+    """Men et al.'s criterion at this spectrum, beside DC stability: does the expected score of similar content,
+    ``B(m) = sum_i cos(m theta_i)``, stay non-negative for every integer ``m`` in ``[0, L]``? Its admissible
+    bases are not a half-line (a larger base can fail again), so it is checked at the base itself, not as a bound
+    (``verify recommend`` scans for the smallest admissible base)."""
+    from rope_sym.long_context import men_b_minimum
+
+    L = int(min(context, float(MEN_MAX_CONTEXT) + 1))
+    if context > MEN_MAX_CONTEXT:
+        return {"holds": None, "min_B": None, "first_negative_m": None,
+                "reason": f"not checked beyond {MEN_MAX_CONTEXT:,} positions"}
+    minimum, where = men_b_minimum(theta, L)
+    return {"holds": bool(minimum >= 0.0), "min_B": minimum, "first_negative_m": None if minimum >= 0 else where,
+            "note": "the admissible bases are not a half-line: a larger base can fail again"}
 
 
 def _fmt(x: float | None) -> str:

@@ -60,6 +60,10 @@ def _run(args: argparse.Namespace) -> int:
     print(f"  base_min: {_base(low['exact'])} (exact; paper form {_base(low['paper'])}), bound by {low['binding']}")
     print(f"  base_max: {_base(high['derived'])} ({high['binding']}); the paper's wall: {_base(high['paper'])} "
           f"(exact form {_base(high['paper_exact'])})")
+    men = r["men"]
+    if men["base"] is not None:
+        print(f"  Men et al.'s bound (B(m) >= 0 on [0, L]): {_base(men['base'])}"
+              + ("; not a half-line: larger bases fail again" if men["not_a_half_line"] else ""))
     if r["feasible"] and high["derived"] == float("inf"):
         print(f"  choose a base of at least {_base(low['exact'])}")
     elif r["feasible"]:

@@ -69,7 +69,13 @@ def _run(args: argparse.Namespace) -> int:
     rows = [[name, v["side"], f"{v['paper']:.6g}", f"{v['exact']:.6g}", "yes" if v["holds"] else "NO"]
             for name, v in report["bounds"].items()]
     print(format_table(["bound", "side", "paper", "exact", "holds (exact)"], rows))
-    print(f"(precision: the paper's wall theta_min > eps_mach of {inp['dtype']} = {inp['eps_mach']:.3g})\n")
+    print(f"(precision: the paper's wall theta_min > eps_mach of {inp['dtype']} = {inp['eps_mach']:.3g})")
+    men = report["men"]
+    if men["holds"] is not None:
+        print(f"Men et al. (B(m) = sum cos(m theta_i) >= 0 on [0, L]): {'holds' if men['holds'] else 'NO'} (min "
+              f"{men['min_B']:.3g}{'' if men['holds'] else ' at m = ' + format(men['first_negative_m'], ',')}); "
+              "its admissible bases are not a half-line")
+    print()
     print("derived walls (erasure laws, no scan):")
     print(render_levels(report))
     zone = report["zone"]
