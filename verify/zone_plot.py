@@ -94,6 +94,9 @@ def zone_figure(dtypes: Sequence[str] = ("fp32", "bf16"), depth: int = 32, eps: 
             ax.annotate("", xy=(x, base_eff), xytext=(x, y0),
                         arrowprops={"arrowstyle": "->", "color": colour, "lw": 1.0}, zorder=3)
         ax.scatter([x], [base_eff], s=40 if mine else 30, color=colour, zorder=4)
+        # the model's own depth bound (its rotary dim and depth, at its context): a tick under or over the point
+        own = depth_base(context, model.rope.rotary_dim, eps, model.depth or 1)
+        ax.plot([x / 1.12, x * 1.12], [own, own], color=colour, lw=2.2, solid_capstyle="butt", zorder=3)
         ax.annotate(str(number), (x, base_eff), xytext=(4, 3), textcoords="offset points", fontsize=7,
                     color=colour)
         listed.append(f"{number:2d}  {model.name}{' (yours)' if mine else ''}")
@@ -107,6 +110,7 @@ def zone_figure(dtypes: Sequence[str] = ("fp32", "bf16"), depth: int = 32, eps: 
                  f"{', '.join(dtypes)} ({pipeline} pipeline)", fontsize=10)
     ax.grid(True, which="major", alpha=0.3)
     markers = [Line2D([], [], marker="o", ls="", color="#252525", label="model (base unscaled)"),
+               Line2D([], [], ls="-", lw=2.2, color="#252525", label="tick: the model's own depth bound (its d, N)"),
                Line2D([], [], marker="o", ls="", mfc="none", color="#08306b", label="nominal base (scaled model)"),
                Line2D([], [], marker="o", ls="", color="#08306b", label="effective base after scaling")]
     if extra_models:

@@ -50,6 +50,7 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--layout", choices=LAYOUTS, default=DEFAULT_LAYOUT,
                         help=f"pair layout of --query (default {DEFAULT_LAYOUT}: pairs (i, i + d/2))")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--verbose", action="store_true", help="also print the per-pair lists")
 
 
 def _fmt(value: object) -> str:
@@ -68,8 +69,8 @@ def _erasure_runs(erasure: list[float]) -> str:
     return ", ".join(parts)
 
 
-def render(report: ErasureReport) -> str:
-    """The text report."""
+def render(report: ErasureReport, verbose: bool = False) -> str:
+    """The text report; the per-pair lists only with ``verbose`` (they are always in ``--json``)."""
     r = report
     rows = [
         ["distinct positions", f"{_fmt(r.distinct_positions)} of {_fmt(r.context)}"],
@@ -99,13 +100,17 @@ def render(report: ErasureReport) -> str:
                  ["scan time (s)", f"{r.scan_seconds:.2f}"]]
     head = (f"erasure scan ({backend}): base {format_number(r.base)}, head dim {r.head_dim} (rotary {r.rotary_dim}), "
             f"context {format_number(r.context)}, pipeline {r.pipeline}, dtype {r.dtype}")
-    lines = [head, "", format_table(["figure", "value"], rows), "",
-             f"adjacent erasure per pair: {_erasure_runs(r.adjacent_erasure)}"]
-    if r.rotated_adjacent_erasure is not None:
-        lines.append(f"rotated adjacent erasure per pair: {_erasure_runs(r.rotated_adjacent_erasure)}")
-    for position, steps in r.resolution.items():
-        shown = ", ".join(f">{r.resolution_limit}" if k is None else str(k) for k in steps)
-        lines.append(f"resolution at position {format_number(position)} (steps per pair): {shown}")
+    lines = [head, "", format_table(["figure", "value"], rows), ""]
+    if verbose:
+        lines.append(f"adjacent erasure per pair: {_erasure_runs(r.adjacent_erasure)}")
+        if r.rotated_adjacent_erasure is not None:
+            lines.append(f"rotated adjacent erasure per pair: {_erasure_runs(r.rotated_adjacent_erasure)}")
+        for position, steps in r.resolution.items():
+            shown = ", ".join(f">{r.resolution_limit}" if k is None else str(k) for k in steps)
+            lines.append(f"resolution at position {format_number(position)} (steps per pair): {shown}")
+    else:
+        lines.append(f"per-pair erasure from {min(r.adjacent_erasure):.3f} to {max(r.adjacent_erasure):.3f} "
+                     "(every pair, and the resolution at the probes: --verbose or --json)")
     lines += [f"note: {note}" for note in r.notes]
     return "\n".join(lines)
 
@@ -138,7 +143,7 @@ def _run(args: argparse.Namespace) -> int:
         if args.model:
             print(f"model {args.model}: its effective (scaled) spectrum, head dim {spec.head_dim}, context "
                   f"{format_number(context)}")
-        print(render(report))
+        print(render(report, args.verbose))
     return 0
 
 
