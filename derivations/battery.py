@@ -40,23 +40,25 @@ def _identity(lhs: sp.Expr, rhs: sp.Expr, name: str) -> Callable[[], Derivation]
     return build
 
 
-def _wrong_domain() -> Derivation:
-    p = Proof("wrong-domain", "cos decreasing on (0, pi), applied outside it")
+def _cos_outside_its_domain(phase_known: bool) -> Derivation:
+    """L theta < 2 pi => cos(L theta) > 1, by "cos decreasing on (0, pi)"; with the phase known in (0, pi/2) the
+    bound 2 pi is proved outside the domain, without it the phase is undecided."""
+    p = Proof("wrong-domain-stated" if phase_known else "wrong-domain", "cos decreasing on (0, pi), outside it")
+    if phase_known:
+        p.hypothesis(sp.Contains(L * theta_min, sp.Interval.open(0, sp.pi / 2)), "phase in (0, pi/2)")
     h = p.hypothesis(sp.StrictLessThan(L * theta_min, 2 * sp.pi), "no full turn")
     s = p.given(h)
     p.monotone(s, sp.StrictGreaterThan(sp.cos(L * theta_min), 1), sp.cos(u), u, sp.Interval.open(0, sp.pi), False,
                "cos is decreasing on (0, pi)")
     return p.done()
+
+
+def _wrong_domain() -> Derivation:
+    return _cos_outside_its_domain(False)
 
 
 def _wrong_domain_stated() -> Derivation:
-    p = Proof("wrong-domain-stated", "cos decreasing on (0, pi), the bound 2 pi outside it")
-    p.hypothesis(sp.Contains(L * theta_min, sp.Interval.open(0, sp.pi / 2)), "phase in (0, pi/2)")
-    h = p.hypothesis(sp.StrictLessThan(L * theta_min, 2 * sp.pi), "no full turn")
-    s = p.given(h)
-    p.monotone(s, sp.StrictGreaterThan(sp.cos(L * theta_min), 1), sp.cos(u), u, sp.Interval.open(0, sp.pi), False,
-               "cos is decreasing on (0, pi)")
-    return p.done()
+    return _cos_outside_its_domain(True)
 
 
 def _derivative_outside() -> Derivation:

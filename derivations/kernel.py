@@ -475,6 +475,16 @@ def _rewrite_check(conclusion: sp.Basic) -> Check:
     return check
 
 
+def _outside(points: Sequence[sp.Expr], domain: sp.Interval, ctx: Context) -> str | None:
+    """Why one of ``points`` is not shown to lie in ``domain`` (proved outside, or undecided), else None."""
+    for point in points:
+        inside = member(point, domain, ctx)
+        if inside is not True:
+            return (f"{sp.sstr(point)} is not in {sp.sstr(domain)}" if inside is False else
+                    f"cannot show {sp.sstr(point)} lies in {sp.sstr(domain)}: state it as a hypothesis")
+    return None
+
+
 def _monotone_check(conclusion: sp.Basic, g: sp.Expr, u: sp.Symbol, domain: sp.Interval,
                     increasing: bool) -> Check:
     def check(ctx: Context) -> tuple[bool, str]:
@@ -482,11 +492,9 @@ def _monotone_check(conclusion: sp.Basic, g: sp.Expr, u: sp.Symbol, domain: sp.I
         small2, large2, kind2 = _normal(conclusion)
         if kind != kind2:
             return False, "strictness changes"
-        for side in (small, large):
-            inside = member(side, domain, ctx)
-            if inside is not True:
-                return False, (f"{sp.sstr(side)} is not in {sp.sstr(domain)}" if inside is False else
-                               f"cannot show {sp.sstr(side)} lies in {sp.sstr(domain)}: state it as a hypothesis")
+        why = _outside((small, large), domain, ctx)
+        if why:
+            return False, why
         if not _monotone_on(g, u, domain, increasing, ctx):
             return False, f"{sp.sstr(g)} is not strictly {'in' if increasing else 'de'}creasing on {sp.sstr(domain)}"
         ga, gb = g.subs(u, small), g.subs(u, large)
@@ -506,11 +514,9 @@ def _invert_check(conclusion: sp.Basic, f: sp.Expr, u: sp.Symbol, domain: sp.Int
         small2, large2, kind2 = _normal(conclusion)
         if kind != kind2:
             return False, "strictness changes"
-        for point in (x, c):
-            inside = member(point, domain, ctx)
-            if inside is not True:
-                return False, (f"{sp.sstr(point)} is not in {sp.sstr(domain)}" if inside is False else
-                               f"cannot show {sp.sstr(point)} lies in {sp.sstr(domain)}: state it as a hypothesis")
+        why = _outside((x, c), domain, ctx)
+        if why:
+            return False, why
         if not _monotone_on(f, u, domain, increasing, ctx):
             return False, f"{sp.sstr(f)} is not strictly monotone on {sp.sstr(domain)}"
         fx = f.subs(u, x)
