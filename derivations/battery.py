@@ -71,23 +71,24 @@ def _derivative_outside() -> Derivation:
     return p.done()
 
 
-def _invert_outside() -> Derivation:
-    p = Proof("invert-outside", "cos(phi) >= 1/2 inverted for any phi > 0")
+def _invert_cos(domain_stated: bool) -> Derivation:
+    """cos(phi) >= 1/2 => phi <= pi/3, by "cos decreasing on (0, pi)": true only with phi in (0, pi) stated."""
+    p = Proof("invert-inside" if domain_stated else "invert-outside", "cos(phi) >= 1/2 inverted")
+    if domain_stated:
+        p.hypothesis(sp.Contains(phi, sp.Interval.open(0, sp.pi)), "phi in (0, pi)")
     h = p.hypothesis(sp.GreaterThan(sp.cos(phi), sp.Rational(1, 2)), "cos(phi) >= 1/2")
     s = p.given(h)
     p.invert(s, sp.LessThan(phi, sp.pi / 3), sp.cos(u), u, sp.Interval.open(0, sp.pi), False, phi, sp.pi / 3,
              "cos is decreasing on (0, pi)")
     return p.done()
+
+
+def _invert_outside() -> Derivation:
+    return _invert_cos(False)
 
 
 def _invert_inside() -> Derivation:
-    p = Proof("invert-inside", "the same with phi in (0, pi) stated")
-    p.hypothesis(sp.Contains(phi, sp.Interval.open(0, sp.pi)), "phi in (0, pi)")
-    h = p.hypothesis(sp.GreaterThan(sp.cos(phi), sp.Rational(1, 2)), "cos(phi) >= 1/2")
-    s = p.given(h)
-    p.invert(s, sp.LessThan(phi, sp.pi / 3), sp.cos(u), u, sp.Interval.open(0, sp.pi), False, phi, sp.pi / 3,
-             "cos is decreasing on (0, pi)")
-    return p.done()
+    return _invert_cos(True)
 
 
 def _unchained() -> Derivation:

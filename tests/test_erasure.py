@@ -196,4 +196,4 @@ def test_cli_window_and_query_give_the_rotated_per_pair_erasure(tmp_path, capsys
         assert message in capsys.readouterr().err
     query.write_text("[1, 2]")
     assert main(["erasure", "--base", "1e6", "--head-dim", "16", "--context", "600", "--query", str(query)]) == 2
-    assert "holds 2 numbers, the head dim is 16" in capsys.readouterr().err
+    assert "query must hold 16 numbers (the head dim)" in capsys.readouterr().err

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 
 from rope_sym import RopeSpec
-from rope_sym.bounds.walls import derived_levels, stored_inv_freq
+from rope_sym.bounds.walls import derived_levels
 from rope_sym.erasure import default_query, erasure_scan, laws
 from rope_sym.formats import get_format, round_to
-from rope_sym.pipelines import inv_freq, pipeline_formats
+from rope_sym.pipelines import inv_freq
+from rope_sym.pipelines.emulated import buffer_from_frequencies
 from rope_sym.spectrum.theta import frequencies
 
 
@@ -93,7 +94,7 @@ def test_the_rotated_law_counts_within_one_pair(dtype, base):
     spec, L = RopeSpec(64, base), 8192
     scan = erasure_scan(spec, L, dtype, "hf", probes=[])
     x = np.asarray(round_to(default_query(spec), dtype))
-    theta = stored_inv_freq(inv_freq(spec, dtype, "hf"), pipeline_formats(dtype, "hf"))
+    theta = buffer_from_frequencies(inv_freq(spec, dtype, "hf"), dtype, "hf")
     law = laws.rotated_fraction(theta, x, dtype, 0, L)
     assert abs(int(laws.erased_by_law(law).sum()) - scan.rotated_erased_pairs) <= 1
     assert np.abs(law - np.array(scan.rotated_adjacent_erasure)).max() < 0.08

@@ -88,17 +88,16 @@ def test_case_study_verdicts_are_consistent() -> None:
 def test_the_model_verdict_agrees_with_a_scan_of_its_effective_spectrum() -> None:
     """The derived verdict of Llama-3.2-1B (inside in fp32, failing at the code level in bf16) against the exact
     emulation of the hf pipeline on its own effective frequencies (the fp32 inv_freq buffer) at its context."""
-    from rope_sym.bounds.walls import stored_inv_freq
     from rope_sym.formats import round_to
     from rope_sym.pipelines import pipeline_formats
-    from rope_sym.pipelines.emulated import phase_cos_sin, phase_table
+    from rope_sym.pipelines.emulated import buffer_from_frequencies, phase_cos_sin, phase_table
 
     model = get_model("Llama-3.2-1B")
     for dtype in ("fp32", "bf16"):
         report = model_report(model, dtype=dtype)
         code = next(lv for lv in report["erasure"]["levels"] if lv["level"] == "code")
         formats = pipeline_formats(dtype, "hf")
-        inv = stored_inv_freq(np.array(report["inv_freq"]), formats)
+        inv = buffer_from_frequencies(np.array(report["inv_freq"]), dtype, "hf")
         positions = np.arange(int(report["context"]), dtype=np.float64)
         c, s, _ = phase_cos_sin(phase_table(positions, inv, formats.phase), formats.phase)
         c, s = np.asarray(round_to(c, formats.store)), np.asarray(round_to(s, formats.store))

@@ -69,7 +69,11 @@ def parse_window(text: str) -> tuple[int, int]:
 
 
 def read_query(path: str, spec: RopeSpec, layout: str) -> NDArray[np.float64]:
-    """A query vector from a JSON file (a list of ``head_dim`` numbers in ``layout``), in the half layout."""
+    """A query vector from a JSON file (a list of ``head_dim`` numbers in ``layout``), in the half layout; the
+    vector's own rules are the engine's (``rope_sym.erasure.engine.check_query``), named with the file."""
+    from rope_sym.erasure.engine import check_query
+    from rope_sym.errors import RopeSymError
+
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
@@ -78,12 +82,8 @@ def read_query(path: str, spec: RopeSpec, layout: str) -> NDArray[np.float64]:
         raise UsageError(f"--query {path}: not a JSON list of numbers") from None
     if not isinstance(data, list) or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in data):
         raise UsageError(f"--query {path}: not a JSON list of numbers")
-    if len(data) != spec.head_dim:
-        raise UsageError(f"--query {path}: holds {len(data)} numbers, the head dim is {spec.head_dim}")
     try:
-        query = np.array(data, dtype=np.float64)
-    except OverflowError:
-        query = np.array([np.inf])
-    if not np.all(np.isfinite(query)):
-        raise UsageError(f"--query {path}: holds a non-finite number")
+        query = check_query([float(v) for v in data], spec.head_dim)
+    except (RopeSymError, OverflowError) as exc:
+        raise UsageError(f"--query {path}: {exc}") from None
     return query if layout == "half" else interleaved_to_half(query, spec.rotary_dim).astype(np.float64)

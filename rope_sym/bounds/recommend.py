@@ -22,7 +22,7 @@ from typing import Any
 
 from rope_sym.bounds import closed_forms as cf
 from rope_sym.bounds.table import BOUNDS, LOWER_BOUNDS, Setting
-from rope_sym.bounds.walls import code_wall_base
+from rope_sym.bounds.walls import code_wall_base, last_unerased
 from rope_sym.erasure.laws import cast_fraction, erased_by_law
 from rope_sym.models.hf_config import ModelRope
 from rope_sym.pipelines.table import check_dtype, check_pipeline, pipeline_formats
@@ -85,15 +85,8 @@ def _code_level_reach(theta_min: float, dtype: str, pipeline: str, limit: int = 
     def erased(L: float) -> bool:
         return bool(erased_by_law(cast_fraction([theta_min], store, 0, max(int(L), 2)))[0])
 
-    if not erased(limit):
-        return None
-    lo, hi = 2.0, float(limit)
-    if erased(lo):
-        return 0
-    while hi / lo > 1.001:
-        mid = math.sqrt(lo * hi)
-        lo, hi = (lo, mid) if erased(mid) else (mid, hi)
-    return int(lo)
+    found = last_unerased(erased, 2.0, float(limit), 1.001)
+    return None if found is None else int(found)
 
 
 def model_reach(model: ModelRope, target_context: float | None = None, depth: int | None = None,

@@ -25,6 +25,7 @@ every lower bound keeps the level intact (the level's ``L_max``).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -41,7 +42,7 @@ from rope_sym.erasure.laws import (
     wall_theta,
 )
 from rope_sym.formats import FloatFormat, round_to
-from rope_sym.pipelines.emulated import phase_cos_sin, phase_table, rotate_with
+from rope_sym.pipelines.emulated import buffer_from_frequencies, phase_cos_sin, phase_table, rotate_with
 from rope_sym.pipelines.table import PipelineFormats, pipeline_formats
 from rope_sym.spectrum.spec import RopeSpec
 
@@ -73,13 +74,6 @@ class Level:
         d = asdict(self)
         d.pop("fractions")
         return d
-
-
-def stored_inv_freq(inv: NDArray[np.float64], formats: PipelineFormats) -> NDArray[np.float64]:
-    """The pipeline's ``inv_freq`` buffer from float64 frequencies: fp32 (as model code computes it), then the
-    dtype where the pipeline casts the buffer (``native``, ``invfreq-cast``)."""
-    buffer = np.asarray(round_to(inv, "fp32"), dtype=np.float64)
-    return np.asarray(round_to(buffer, formats.inv_freq), dtype=np.float64)
 
 
 def _stored_position_values(fmt: FloatFormat, end: int) -> NDArray[np.float64]:
@@ -120,6 +114,19 @@ def _native_fractions(inv: NDArray[np.float64], formats: PipelineFormats, contex
     return (merged + codes.sum(0)) / steps, (merged + rot.sum(0)) / steps
 
 
+def last_unerased(erased: Callable[[float], bool], lo: float, hi: float, ratio: float) -> float | None:
+    """The largest ``x`` in ``[lo, hi]`` with ``erased(x)`` false, erasure growing with ``x``, by bisection on
+    ``log x`` down to ``ratio``: None when nothing in the range is erased, 0 when everything is."""
+    if not erased(hi):
+        return None
+    if erased(lo):
+        return 0.0
+    while hi / lo > ratio:
+        mid = math.sqrt(lo * hi)
+        lo, hi = (lo, mid) if erased(mid) else (mid, hi)
+    return lo
+
+
 def _slowest_max_context(fmt: FloatFormat, a: float, law: str, x: tuple[float, float]) -> float | None:
     """The largest ``L`` at which the slowest pair at the depth-bound base (``L theta_min = a``) keeps its
     resolution at this level, by bisection on ``log L``; None when it keeps it up to ``2^26``."""
@@ -132,15 +139,8 @@ def _slowest_max_context(fmt: FloatFormat, a: float, law: str, x: tuple[float, f
             frac = cast_fraction([theta], fmt, 0, end)
         return bool(erased_by_law(frac)[0])
 
-    lo, hi = 2.0, float(1 << 26)
-    if not erased(hi):
-        return None
-    if erased(lo):
-        return 0.0
-    while hi / lo > 1.0 + 1e-3:
-        mid = math.sqrt(lo * hi)
-        lo, hi = (lo, mid) if erased(mid) else (mid, hi)
-    return math.floor(lo)
+    found = last_unerased(erased, 2.0, float(1 << 26), 1.0 + 1e-3)
+    return None if found is None else float(math.floor(found))
 
 
 def derived_levels(inv: NDArray[np.float64], context: int, dtype: str, pipeline: str, *,
@@ -153,7 +153,7 @@ def derived_levels(inv: NDArray[np.float64], context: int, dtype: str, pipeline:
     formats = pipeline_formats(dtype, pipeline)
     store, n = formats.store, inv.size
     L = int(context)
-    stored_inv = stored_inv_freq(np.asarray(inv, dtype=np.float64), formats)
+    stored_inv = buffer_from_frequencies(inv, dtype, pipeline)
     d = head_dim if head_dim is not None else 2 * n
     vector = default_query(RopeSpec(d, 10.0)) if query is None else np.asarray(query, dtype=np.float64)
     vector = np.asarray(round_to(vector, store), dtype=np.float64)
@@ -205,23 +205,16 @@ def code_wall_base(context: float, head_dim: int, dtype: str, pipeline: str) -> 
         return None
     d = cf.check_rotary_dim(head_dim, "exact")
 
-    def erased(log_base: float) -> bool:
-        theta = np.array([cf.theta_min_of(10.0 ** log_base, d)])
+    def erased(base: float) -> bool:
+        theta = np.array([cf.theta_min_of(base, d)])
         if formats.position.precision < 24:
-            frac, _ = _native_fractions(stored_inv_freq(theta, formats), formats, L, np.zeros(2))
+            frac, _ = _native_fractions(buffer_from_frequencies(theta, dtype, pipeline), formats, L, np.zeros(2))
         else:
-            frac = cast_fraction(stored_inv_freq(theta, formats), formats.store, 0, L)
+            frac = cast_fraction(buffer_from_frequencies(theta, dtype, pipeline), formats.store, 0, L)
         return bool(erased_by_law(frac)[0])
 
-    lo, hi = 1e-6, 30.0
-    if not erased(hi):
-        return math.inf
-    if erased(lo):
-        return 1.0
-    while hi - lo > 1e-5:
-        mid = (lo + hi) / 2
-        lo, hi = (lo, mid) if erased(mid) else (mid, hi)
-    return float(10.0 ** lo)
+    found = last_unerased(erased, 10.0 ** 1e-6, 1e30, 10.0 ** 1e-5)
+    return math.inf if found is None else (found or 1.0)
 
 
 def erasure_block(inv: NDArray[np.float64], context: float, dtype: str, pipeline: str, *, eps: float, depth: int,

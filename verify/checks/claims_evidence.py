@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 
@@ -136,8 +137,7 @@ def claim_retrofits(options: CheckOptions) -> Outcome:
             scaled = reports[name]
             unscaled_rope = RopeConfig("default", model.rope.head_dim, model.rope.base,
                                        model.rope.partial_rotary_factor)
-            unscaled = model_report(type(model)(**{**model.__dict__, "rope": unscaled_rope,
-                                                   "layers": {}}))
+            unscaled = model_report(dataclasses.replace(model, rope=unscaled_rope, layers={}))
             rows[name] = {"rope_type": model.rope.rope_type, "context": model.context,
                           "unscaled": unscaled["verdict"], "unscaled_fails": unscaled["first_violated"],
                           "scaled": scaled["verdict"], "scaled_fails": scaled["first_violated"]}

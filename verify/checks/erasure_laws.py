@@ -19,10 +19,11 @@ from typing import Any
 
 import numpy as np
 
-from rope_sym.bounds.walls import derived_levels, stored_inv_freq
+from rope_sym.bounds.walls import derived_levels
 from rope_sym.erasure import default_query, erasure_scan, laws
 from rope_sym.formats import get_format, round_to
-from rope_sym.pipelines import inv_freq, pipeline_formats
+from rope_sym.pipelines import inv_freq
+from rope_sym.pipelines.emulated import buffer_from_frequencies
 from rope_sym.spectrum.spec import RopeSpec
 from rope_sym.spectrum.theta import frequencies
 from verify.checks import CheckOptions, Outcome, check
@@ -122,7 +123,7 @@ def erasure_law_levels(options: CheckOptions) -> Outcome:
                                                               - scan.adjacent_erasure).max())
         hf = erasure_scan(spec, L, dtype, "hf", probes=[])
         x = np.asarray(round_to(default_query(spec), dtype))
-        theta = stored_inv_freq(inv_freq(spec, dtype, "hf"), pipeline_formats(dtype, "hf"))
+        theta = buffer_from_frequencies(inv_freq(spec, dtype, "hf"), dtype, "hf")
         law = laws.rotated_fraction(theta, x, dtype, 0, L)
         measured = np.array(hf.rotated_adjacent_erasure)
         rotated.append({"dtype": dtype, "base": base, "context": L, "scan": hf.rotated_erased_pairs,
