@@ -20,7 +20,7 @@ from typing import TextIO
 from rope_sym.errors import RopeSymError
 from verify.checks import CHECKS, CheckOptions, CheckResult, Status, run_check
 from verify.commands import COMMANDS, OneLineParser, UsageError
-from verify.launcher import INTERRUPTED
+from verify.exit_codes import FAILED, INTERRUPTED, OK, USAGE
 from verify.output_paths import output_file
 from verify.progress import progress
 from verify.report import format_table, to_json, write_json
@@ -107,7 +107,7 @@ def _run_checks(argv: Sequence[str]) -> int:
         write_json(args.json_out, summary)
     if args.json:
         print(to_json(summary))
-    return 1 if counts[Status.FAIL] else 0
+    return FAILED if counts[Status.FAIL] else OK
 
 
 def _run_command(name: str, argv: Sequence[str]) -> int:
@@ -136,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if not args or args[0] in ("-h", "--help", "help"):
             print(_usage())
-            return 0 if args else 2
+            return OK if args else USAGE
         if args[0] in ("--version", "-V"):
             print(f"{PROG} (rope-sym) {version()}")
             return 0
@@ -148,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, RopeSymError) as exc:
         where = f"{PROG} {args[0]}" if args and args[0] in COMMANDS else PROG
         sys.stderr.write(f"{where}: error: {exc}\n")
-        return 2
+        return USAGE
     except BrokenPipeError:  # output piped into `head`: not an error of ours
         sys.stderr.close()
         return 0
