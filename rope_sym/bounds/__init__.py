@@ -1,6 +1,6 @@
 """Bounds on the RoPE base and the verdicts built on them: closed forms (as derived step by step in
 ``derivations``), the table of bounds (``BOUNDS``, one name each), the zone calculator, and model verdicts on the
-effective (scaled) spectrum."""
+effective (scaled) spectrum, and the extrapolation limit of a trained model (Liu et al.'s critical dimension)."""
 
 from rope_sym.bounds.closed_forms import (
     DEFAULT_EPS,
@@ -22,6 +22,12 @@ from rope_sym.bounds.closed_forms import (
     relative_gap_wall,
     theta_min_of,
 )
+from rope_sym.bounds.extrapolation import (
+    critical_dimension,
+    critical_pair,
+    extrapolation_limit,
+    ntk_extrapolation_limit,
+)
 from rope_sym.bounds.models import case_study, effective_spectrum, model_report, resolve_model
 from rope_sym.bounds.table import BOUND_NAMES, BOUNDS, LOWER_BOUNDS, Bound, Setting, get_bound
 from rope_sym.bounds.zone import verdict, zone_report
@@ -29,7 +35,8 @@ from rope_sym.bounds.zone import verdict, zone_report
 __all__ = [
     "BOUNDS", "BOUND_NAMES", "DEFAULT_EPS", "FORMS", "LOWER_BOUNDS", "Bound", "Form", "Setting", "acos_root",
     "aliasing_base", "case_study", "check_depth", "check_eps", "check_form", "check_rotary_dim",
-    "dc_stability_base", "depth_base", "effective_base", "effective_spectrum", "eps_mach_of", "get_bound",
-    "max_context", "model_report", "precision_wall_base", "relative_gap_lower", "relative_gap_wall",
+    "critical_dimension", "critical_pair", "dc_stability_base", "depth_base", "effective_base",
+    "effective_spectrum", "eps_mach_of", "extrapolation_limit", "get_bound", "max_context", "model_report",
+    "ntk_extrapolation_limit", "precision_wall_base", "relative_gap_lower", "relative_gap_wall",
     "resolve_model", "theta_min_of", "verdict", "zone_report",
 ]
