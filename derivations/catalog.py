@@ -19,6 +19,8 @@ MODULES: dict[str, str] = {
     "cast_wall": "derivations.erasure_laws:cast_wall",
     "slow_pairs": "derivations.erasure_laws:slow_pairs",
     "position_merges": "derivations.erasure_laws:position_merges",
+    "extrapolation": "derivations.extrapolation:critical_dimension",
+    "extrapolation_retrofits": "derivations.extrapolation:retrofit_limits",
 }
 
 

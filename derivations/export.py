@@ -47,7 +47,9 @@ _LATEX_NAMES = {eps: r"\varepsilon", eps_mach: r"\varepsilon_{\mathrm{mach}}", _
                 sp.Symbol("epsilon_mach", positive=True): r"\varepsilon_{\mathrm{mach}}",
                 sp.Symbol("theta^*", positive=True): r"\theta^{*}", sp.Symbol("phi", positive=True): r"\varphi",
                 sp.Symbol("f_low", positive=True): r"f_{\mathrm{low}}",
-                sp.Symbol("f_high", positive=True): r"f_{\mathrm{high}}"}
+                sp.Symbol("f_high", positive=True): r"f_{\mathrm{high}}",
+                sp.Symbol("T_extra", positive=True): r"T_{\mathrm{extra}}",
+                sp.Symbol("T_extra'", positive=True): r"T'_{\mathrm{extra}}"}
 
 
 def bounds_rows(eps_value: float = bd.DEFAULT_EPS) -> list[dict[str, object]]:
@@ -241,7 +243,8 @@ def to_latex(derivations: list[Derivation] | None = None, eps: float = bd.DEFAUL
 
 _UNICODE = [("epsilon_mach", "ε_mach"), ("epsilon", "ε"), ("theta_min", "θ_min"), ("theta", "θ"), ("phi", "φ"),
             ("delta", "δ"), ("gamma", "γ"), ("sigma", "σ"), ("acos", "arccos"), ("asin", "arcsin"),
-            ("sqrt", "√"), ("pi", "π"), ("oo", "∞"), ("**", "^"), ("<=", "≤"), (">=", "≥"), ("*", "·")]
+            ("sqrt", "√"), ("pi", "π"), ("oo", "∞"), ("**", "^"), ("<=", "≤"), (">=", "≥"), ("*", "·"),
+            ("ceiling", "ceil")]
 
 _LATEX_TEXT = [(r"\approx", "≈"), (r"L_{\max}", "L_max"), (r"\max", "max"), (r"\min", "min"),
                (r"\tfrac", ""), (r"\textasciitilde", "~"), (r"\varepsilon_{\mathrm{mach}}", "ε_mach"),
@@ -251,7 +254,8 @@ _LATEX_TEXT = [(r"\approx", "≈"), (r"L_{\max}", "L_max"), (r"\max", "max"), (r
                (r"\times", "×"), (r"\arccos", "arccos"), (r"\cos", "cos"), (r"\sin", "sin"), (r"\ln", "ln"),
                (r"\log_2", "log2"), (r"\sqrt", "√"), (r"\to", "→"), (r"\in", "∈"), (r"\lfloor", "⌊"),
                (r"\rfloor", "⌋"), (r"\mathrm", ""), (r"\langle", "⟨"), (r"\rangle", "⟩"), (r"\frac", ""),
-               (r"\int", "∫"), (r"\,", " "), (r"\emph", ""), (r"\ ", " ")]
+               (r"\int", "∫"), (r"\,", " "), (r"\emph", ""), (r"\ ", " "),
+               (r"\lceil", "⌈"), (r"\rceil", "⌉"), (r"\log_b", "log_b"), (r"\beta", "β")]
 
 
 def plain(text: str) -> str:
