@@ -40,6 +40,7 @@ REFERENCES: tuple[tuple[str, str], ...] = (
     ("du2026", "Du et al., \\emph{RoPE Distinguishes Neither Positions Nor Tokens in Long Contexts, Provably}, 2026."),
     ("men2024", "Men et al., \\emph{Base of RoPE Bounds Context Length}, NeurIPS 2024 (arXiv:2405.14591)."),
     ("su2024", "Su Jianlin, recomputation of Men et al.'s table of bases, kexue.fm, 2024."),
+    ("liu2023", "Liu et al., \\emph{Scaling Laws of RoPE-based Extrapolation}, ICLR 2024 (arXiv:2310.05209)."),
 )
 
 _THETA_MIN = sp.Symbol("theta_min", positive=True)
@@ -216,7 +217,8 @@ def to_latex(derivations: list[Derivation] | None = None, eps: float = bd.DEFAUL
              "We derive the bounds on the base $b$ of rotary position embeddings (RoPE) for a context of $L$ "
              "tokens: aliasing, DC stability and depth~\\cite{liu2026}, the paper's precision wall and the zone "
              "they leave, the effective base of context-extension retrofits, and the erasure laws that replace "
-             "the precision wall where exact scans refute it. Each derivation is a chain from numbered hypotheses "
+             "the precision wall where exact scans refute it, and the extrapolation limit of a trained "
+             "model~\\cite{liu2023}. Each derivation is a chain from numbered hypotheses "
              "to a boxed result; every step names its premise and was checked by a proof kernel built on SymPy: "
              "equalities by simplification (power and logarithm rules only once the bases are proved positive), "
              "inequalities by maps proved strictly monotone on a domain holding both sides, side conditions "

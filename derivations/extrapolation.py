@@ -52,8 +52,8 @@ def _training_hypotheses(p: Proof) -> str:
     long_enough = p.hypothesis(sp.StrictGreaterThan(T, TWO_PI),
                                "the training length $T$ exceeds $2\\pi$, the period of pair 0")
     p.hypothesis(sp.Eq(x, X_OF), "definition of $x = (d/2) \\log_b(T/(2\\pi))$")
-    p.hypothesis(sp.Eq(i_c, sp.ceiling(x)), "definition of the critical pair $i_c = \\lceil x \\rceil$ (Liu et al.'s "
-                 "critical dimension is $d_{\\mathrm{extra}} = 2 i_c$)")
+    p.hypothesis(sp.Eq(i_c, sp.ceiling(x)), "definition of the critical pair $i_c = \\lceil x \\rceil$ (the critical "
+                 "dimension of Liu et al., ICLR 2024, is $d_{\\mathrm{extra}} = 2 i_c$)")
     return long_enough
 
 

@@ -105,6 +105,7 @@ def extrapolation(options: CheckOptions) -> Outcome:
     worst = max(max(r["gap"], r["gap_new"], r["gap_linear"]) for r in rows)
     disagree = [r["setting"] for r in rows if not (r["scan_agrees"] and r["boxed_agrees"] and r["bracket"])]
     llama = get_model("Llama-2-7B").rope
+    assert llama.max_position_embeddings is not None  # the registry entry states it (4096)
     figures = {}
     for name, (dim, base, context) in (("Llama-2-7B", (llama.rotary_dim, llama.base, llama.max_position_embeddings)),
                                        ("SmolLM2-135M", SMOLLM2)):
