@@ -106,9 +106,10 @@ def critical_dimension() -> Derivation:
         f"the bracket $T \\leq T_{{\\mathrm{{extra}}}} < T b^{{2/d}}$ is steps {at_least} and {below_ratio}; where "
         "every pair saw a full turn ($\\lceil x \\rceil \\geq d/2$) there is no critical pair and no limit from "
         "this argument",
-        "counting a period equal to $T$ as seen would make the critical pair $\\lfloor x \\rfloor + 1$; it differs "
-        "from $\\lceil x \\rceil$ only when $x$ is an integer, i.e. $T = 2\\pi b^{2k/d}$, which no rational $T$ and "
-        "$b$ attain ($\\pi$ is transcendental)",
+        "a period equal to $T$ counts as not seen: over the positions $0$ to $T-1$ that pair's phase stops at "
+        "$2\\pi (T-1)/T$, one step short of a turn; counting it as seen would make the critical pair "
+        "$\\lfloor x \\rfloor + 1$, which differs from $\\lceil x \\rceil$ only when $x$ is an integer, i.e. "
+        "$T = 2\\pi b^{2k/d}$, which no rational $T$ and $b$ attain ($\\pi$ is transcendental)",
         f"Llama-2-7B ($d = 128$, $b = 10^4$, $T = 4096$): $d_{{\\mathrm{{extra}}}} = "
         f"{ex.critical_dimension(128, 1e4, 4096)}$, $T_{{\\mathrm{{extra}}}} = "
         f"{ex.extrapolation_limit(128, 1e4, 4096):.0f}$ tokens"))

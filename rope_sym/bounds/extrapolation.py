@@ -10,14 +10,18 @@ is not below ``T`` saw only part of the circle. With ``x = (d/2) log_b(T / (2 pi
   ``d_extra = 2 i_c = 2 ceil((d/2) log_b(T / (2 pi)))``. When ``i_c >= d/2`` every pair saw a full turn and the
   argument gives no limit (None here, ``inf`` for the limit);
 * the **extrapolation limit** is the critical pair's period, ``T_extra = P_{i_c} = 2 pi b^(d_extra/d)``, with
-  ``T <= T_extra < T b^(2/d)`` (from ``x <= ceil(x) < x + 1``): the model extrapolates to within one pair's ratio
-  ``b^(2/d)`` of its training length.
+  ``T <= T_extra < T b^(2/d)`` for ``T > 2 pi`` (from ``x <= ceil(x) < x + 1``): the model extrapolates to within
+  one pair's ratio ``b^(2/d)`` of its training length.
 
-Convention: a period exactly equal to ``T`` counts as not seen (so ``i_c = ceil(x)``, Liu et al.'s formula).
+Convention: a period exactly equal to ``T`` counts as not seen (so ``i_c = ceil(x)``, Liu et al.'s formula): over
+the positions ``0 .. T-1`` such a pair's phase stops at ``2 pi (T-1)/T``, one step short of a turn.
 Counting it as seen would give ``floor(x) + 1``; the two differ only when ``x`` is an integer, i.e.
 ``T = 2 pi b^(2k/d)``, which no rational ``T`` and ``b`` (no float) attain, since ``pi`` is transcendental. The
 count is decided exactly here (each period compared with ``T`` at 50 digits and more), not by rounding ``x`` in
 float64. ``T <= 2 pi`` leaves even pair 0 (period ``2 pi``) short of a turn: ``i_c = 0``, ``T_extra = 2 pi``.
+
+``head_dim`` is the ``d`` of the spectrum ``b^(-2i/d)``: the rotary dim (``RopeConfig.rotary_dim``), or the full
+head dim for a ``proportional`` rope, whose frequencies use it.
 
 Under a retrofit the critical pair stays the one fixed by pre-training ``(b, T)``; the limit is its period in the
 effective spectrum, ``T_extra' = 2 pi / theta'_{i_c}``: ``2 pi b'^(d_extra/d)`` for a new base ``b'`` (NTK-aware
