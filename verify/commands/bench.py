@@ -43,7 +43,14 @@ def _run(args: argparse.Namespace) -> int:
         result = BENCHES[name].item(BenchOptions(quick=args.quick))
         headers = list(result.rows[0]) if result.rows else []
         part = Document() if fmt == "table" else doc  # a table streams, bench by bench
-        part.table(headers, [list(r.values()) for r in result.rows], title=result.title)
+        rows = [list(r.values()) for r in result.rows]
+        empty = [i for i, h in enumerate(headers) if all(row[i] is None for row in rows)] if rows else []
+        if empty and fmt == "table":  # columns with no value here (GPU-only figures on a CPU machine)
+            part.table([h for i, h in enumerate(headers) if i not in empty],
+                       [[c for i, c in enumerate(row) if i not in empty] for row in rows], title=result.title)
+            part.line(f"  (no value on this machine: {', '.join(headers[i] for i in empty)})")
+        else:
+            part.table(headers, rows, title=result.title)
         for note in result.notes:
             part.line(f"  note: {note}")
         part.line()
