@@ -69,6 +69,15 @@ def test_output_fits_the_width(name, width, monkeypatch, capsys, tmp_path, reque
         assert not too_wide, f"{argv}: {len(too_wide)} lines over {width}: {too_wide[0]!r}"
 
 
+@pytest.mark.parametrize("width", [100, 60])
+def test_help_fits_the_width(width, monkeypatch, capsys):
+    monkeypatch.setenv("COLUMNS", str(width))
+    for argv in (["--help"], *[[name, "--help"] for name in sorted(CHEAP) if name != "all"]):
+        main(argv)
+        out = capsys.readouterr().out
+        assert out.strip() and max(len(line) for line in out.splitlines()) <= width, argv
+
+
 def test_without_columns_the_width_is_100_when_not_a_terminal(monkeypatch, capsys):
     from verify.report import terminal_width
 
@@ -146,3 +155,14 @@ def test_csv_and_markdown_of_a_report_with_two_tables(capsys):
 def test_csv_of_a_report_without_a_table_is_a_one_line_error(capsys):
     assert main(["recommend", "--context", "4096", "--head-dim", "64", "--format", "csv"]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+TABLE_COMMANDS = ("list", "all", "zone", "model", "models", "claims", "erasure", "recommend", "attention", "confirm",
+                  "bench")
+
+
+@pytest.mark.parametrize("name", TABLE_COMMANDS)
+def test_every_table_command_takes_format(name, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # the choices on one line
+    main(["formats-bf16-trap", "--help"] if name == "all" else [name, "--help"])
+    assert "--format {table,markdown,csv,json}" in capsys.readouterr().out

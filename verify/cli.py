@@ -29,6 +29,7 @@ from verify.report import (
     add_format_argument,
     collected_warnings,
     emit_json,
+    fit_text,
     fitted_stdout,
     show,
     warning_messages,
@@ -69,7 +70,8 @@ def _list_checks(argv: Sequence[str]) -> int:
     parser.add_argument("--json", action="store_true", help="print the checks as JSON (as --format json)")
     parser.add_argument("--json-out", metavar="FILE", help="also write the JSON to FILE")
     add_format_argument(parser)
-    args = parser.parse_args(argv)
+    with fitted_stdout(None):
+        args = parser.parse_args(argv)
     if args.json_out:
         output_file(args.json_out, "--json-out")
     entries = [{"check": e.name, "what it establishes": e.description} for e in CHECKS]
@@ -89,7 +91,8 @@ def _run_checks(argv: Sequence[str]) -> int:
                              "--json-out FILE")
     parser.add_argument("--json-out", metavar="FILE", help="also write the results as JSON to FILE")
     add_format_argument(parser)
-    args = parser.parse_args(argv)
+    with fitted_stdout(None):
+        args = parser.parse_args(argv)
     if isinstance(args.json, str):  # the old form, kept working
         warnings.warn("'--json FILE' is deprecated: use '--json-out FILE' (and '--json' for JSON on stdout)",
                       DeprecationWarning, stacklevel=1)
@@ -129,7 +132,8 @@ def _run_command(name: str, argv: Sequence[str]) -> int:
     if any(action.dest == "json" for action in parser._actions) and not any(
             action.dest == "json_out" for action in parser._actions):
         parser.add_argument("--json-out", metavar="FILE", help="also write the JSON to FILE")
-    args = parser.parse_args(argv)
+    with fitted_stdout(None):  # --help: argparse leaves a long option whole, past the width
+        args = parser.parse_args(argv)
     if getattr(args, "json", None) is True and hasattr(args, "format"):  # --json is --format json
         args.format = "json"
     if getattr(args, "format", None) == "json" and hasattr(args, "json"):
@@ -163,7 +167,7 @@ def _dispatch(args: list[str]) -> int:
     """Run the list, a command or checks; user errors print one line on stderr and give 2."""
     try:
         if not args or args[0] in ("-h", "--help", "help"):
-            print(_usage())
+            print(fit_text(_usage()))
             return OK if args else USAGE
         if args[0] in ("--version", "-V"):
             print(f"{PROG} (rope-sym) {version()}")

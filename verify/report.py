@@ -323,7 +323,7 @@ def fitted_stdout(args: Any) -> Iterator[None]:
         return
     original = sys.stdout
     writer = FittedWriter(original, terminal_width())
-    sys.stdout = writer  # type: ignore[assignment]
+    sys.stdout = writer
     try:
         yield
     finally:
