@@ -1,12 +1,13 @@
-"""The figures: the zone (base against context, with models), the derived walls against the paper's, and the
-erasure of each pair against position.
+"""The figures: the zone (base against context, with models), the derived walls against the paper's (with the
+named models at their own walls), and the erasure of the pairs against position (in bands of pairs).
 
 Each ``*_figure`` function returns a ``matplotlib.figure.Figure`` built without pyplot, so it never switches the
 global backend (a notebook's inline backend stays as it is); ``render`` saves one to a file. Lines and shading
 use the exact forms at one rotary dim (128 unless given) and depth; the upper side of each dtype's zone is the
 derived code-level wall of the pipeline (``rope_sym.bounds.walls.code_wall_base``), with the paper's wall
 ``theta_min > eps_mach`` dash-dotted beside it. Models are numbered points (hollow: nominal base, filled:
-effective base after scaling) listed beside the plot, so that no label overlaps another.
+effective base after scaling) listed beside the plot with the legend; ``place_labels`` puts each number where its
+text overlaps no other label, point, tick or arrow (measured with the renderer), so that no label overlaps another.
 """
 
 from __future__ import annotations
@@ -274,7 +275,7 @@ def walls_figure(dtypes: Sequence[str] = ("fp32", "bf16", "fp16"), rotary_dim: i
     unplaced = place_labels(ax, [(p["context"], p["base_eff"], str(p["number"]), _YOURS_COLOUR) for p in points],
                             obstacles=ticks)
     ax.set_xlabel("context L (tokens)")
-    ax.set_ylabel("largest base (effective base for scaled models)")
+    ax.set_ylabel("largest base" + (" (models: their effective base)" if points else ""))
     ax.set_title(f"Derived walls against the paper's (rotary dim {rotary_dim}, {pipeline} pipeline)\nthe derived "
                  "curve is capped at 1e12 where nothing is erased", fontsize=9.5)
     ax.grid(True, which="major", alpha=0.3)
