@@ -100,7 +100,7 @@ def test_every_claim_gets_a_computed_verdict_with_figures_and_a_command():
 
 def test_cli_json_is_the_ledger(capsys):
     assert main(["claims", "explainer-theta63", "explainer-llama3-wrap", "--json"]) == 0
-    data = json.loads(capsys.readouterr().out)
+    data = json.loads(capsys.readouterr().out)["claims"]
     assert [d["id"] for d in data] == ["explainer-theta63", "explainer-llama3-wrap"]
     assert {"id", "source", "claim", "verdict", "figures", "command"} <= set(data[0])
     assert data[0]["verdict"] == "refined" and data[1]["verdict"] == "confirmed"

@@ -11,6 +11,7 @@ from derivations.catalog import MODULES, all_derivations
 from derivations.export import SETTINGS, bounds_rows, escape, to_latex, to_text
 from verify import main
 from verify.commands.latex import build_pdf
+from verify.report import fit_text, terminal_width
 
 
 def test_document_has_a_section_and_a_boxed_result_per_derivation():
@@ -52,7 +53,10 @@ def test_text_export_marks_every_step(capsys):
     text = to_text()
     assert text.count("[verified]") == sum(len(dv.steps) for dv in all_derivations())
     assert main(["latex", "--format", "text"]) == 0
-    assert capsys.readouterr().out == text
+    out = capsys.readouterr().out
+    assert out == fit_text(text, terminal_width())
+    assert max(len(line) for line in out.splitlines()) <= terminal_width()
+    assert " ".join(out.split()) == " ".join(text.split())  # the same words: only the line breaks differ
 
 
 def test_latex_needs_out(capsys):

@@ -142,5 +142,7 @@ def test_cli_models_table() -> None:
 def test_cli_models_json_is_pure_json_on_stdout() -> None:
     run = verify("models", "--json")
     assert run.returncode == 0, run.stderr
-    assert len(json.loads(run.stdout)) == len(MODELS)
+    data = json.loads(run.stdout)
+    assert len(data["models"]) == len(MODELS)
     assert "warning: Llama-4-Scout-17B-16E" in run.stderr
+    assert any(w.startswith("Llama-4-Scout-17B-16E") for w in data["warnings"])

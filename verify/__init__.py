@@ -1,8 +1,9 @@
 """verify: checks every derived result against ground truth (``python -m verify all``).
 
-Public API: the check, command and benchmark registries, and ``main`` (the CLI). The names load on first
-use (PEP 562), and this module imports nothing itself, so that ``python -m verify`` catches a Ctrl-C from the
-first moment any of its code runs.
+Public API: the check, command and benchmark registries, ``main`` (the CLI), and the output conventions of
+``verify.report`` (``Document``, ``format_table``, ``add_format_argument``, ``emit_json``, ``show``). The names
+load on first use (PEP 562), and this module imports nothing itself, so that ``python -m verify`` catches a Ctrl-C
+from the first moment any of its code runs.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ _HOMES = {
     "CheckResult": "verify.checks", "Outcome": "verify.checks", "Status": "verify.checks", "check": "verify.checks",
     "run_check": "verify.checks", "main": "verify.cli", "COMMANDS": "verify.commands", "Command": "verify.commands",
     "OneLineParser": "verify.commands", "UsageError": "verify.commands", "command": "verify.commands",
+    "Document": "verify.report", "Shown": "verify.report", "add_format_argument": "verify.report",
+    "emit_json": "verify.report", "format_table": "verify.report", "show": "verify.report",
 }
 
 __all__ = sorted(_HOMES)

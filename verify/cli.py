@@ -10,6 +10,7 @@ Exit status: 0 when nothing failed, 1 when a check failed, 2 for a usage error.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 import warnings
@@ -23,7 +24,16 @@ from verify.commands import COMMANDS, OneLineParser, UsageError
 from verify.exit_codes import FAILED, INTERRUPTED, OK, USAGE
 from verify.output_paths import output_file
 from verify.progress import progress
-from verify.report import format_table, to_json, write_json
+from verify.report import (
+    Document,
+    add_format_argument,
+    collected_warnings,
+    emit_json,
+    fit_text,
+    fitted_stdout,
+    show,
+    warning_messages,
+)
 
 
 def _prog() -> str:
@@ -49,21 +59,26 @@ def version() -> str:
 
 def _usage() -> str:
     subcommands = "\n".join(f"  {e.name:<10} {e.description}" for e in COMMANDS)
-    return (f"usage: {PROG} [--version] list [--json] | all [--full] [--json] [--json-out FILE] | CHECK [CHECK ...] | "
-            f"SUBCOMMAND ...\n\n"
+    return (f"usage: {PROG} [--version] list [--format F] | all [--full] [--format F] [--json-out FILE] | "
+            f"CHECK [CHECK ...] | SUBCOMMAND ...\n\n"
             f"subcommands:\n  {'list':<10} list the registered checks\n  {'all':<10} run every check\n"
             f"{subcommands}\n\nRun '{PROG} SUBCOMMAND --help' for a subcommand's options.")
 
 
 def _list_checks(argv: Sequence[str]) -> int:
     parser = OneLineParser(prog=f"{PROG} list", description="List the registered checks.")
-    parser.add_argument("--json", action="store_true", help="print the checks as JSON")
-    args = parser.parse_args(argv)
+    parser.add_argument("--json", action="store_true", help="print the checks as JSON (as --format json)")
+    parser.add_argument("--json-out", metavar="FILE", help="also write the JSON to FILE")
+    add_format_argument(parser)
+    with fitted_stdout(None):
+        args = parser.parse_args(argv)
+    if args.json_out:
+        output_file(args.json_out, "--json-out")
     entries = [{"check": e.name, "what it establishes": e.description} for e in CHECKS]
-    if args.json:
-        print(to_json(entries))
-    else:
-        print(format_table(["check", "what it establishes"], [list(e.values()) for e in entries]))
+    if not emit_json(args, entries, key="checks"):
+        doc = Document()
+        doc.table(["check", "what it establishes"], [list(e.values()) for e in entries])
+        show(args, doc)
     return 0
 
 
@@ -75,7 +90,9 @@ def _run_checks(argv: Sequence[str]) -> int:
                         help="print the results as JSON (pure JSON on stdout); '--json FILE' is deprecated: use "
                              "--json-out FILE")
     parser.add_argument("--json-out", metavar="FILE", help="also write the results as JSON to FILE")
-    args = parser.parse_args(argv)
+    add_format_argument(parser)
+    with fitted_stdout(None):
+        args = parser.parse_args(argv)
     if isinstance(args.json, str):  # the old form, kept working
         warnings.warn("'--json FILE' is deprecated: use '--json-out FILE' (and '--json' for JSON on stdout)",
                       DeprecationWarning, stacklevel=1)
@@ -86,7 +103,7 @@ def _run_checks(argv: Sequence[str]) -> int:
         raise UsageError(f"unknown check {unknown[0]!r} (see '{PROG} list')")
     if args.json_out:
         output_file(args.json_out, "--json-out")
-    options = CheckOptions(full=args.full, progress=sys.stderr.isatty())
+    options = CheckOptions(full=args.full, progress=sys.stderr.isatty() and args.format == "table")
     start = time.perf_counter()
     results: list[CheckResult] = []
     for name in progress(names, label="checks", enabled=options.progress and len(names) > 1):
@@ -94,19 +111,17 @@ def _run_checks(argv: Sequence[str]) -> int:
     total = time.perf_counter() - start
     rows = [[r.status.value, r.name, r.headline, f"{r.seconds:.2f}s"] for r in results]
     counts = {s: sum(r.status is s for r in results) for s in Status}
-    if not args.json:
-        print(format_table(["status", "check", "key figure", "time"], rows, elide=2))
-        print(f"\n{counts[Status.PASS]} passed, {counts[Status.FAIL]} failed, "
-              f"{counts[Status.SKIPPED]} skipped in {total:.1f}s")
+    summary = {"results": [r.as_dict() for r in results], "seconds": round(total, 3),
+               "passed": counts[Status.PASS], "failed": counts[Status.FAIL], "skipped": counts[Status.SKIPPED]}
+    if not emit_json(args, summary):
+        doc = Document()
+        doc.table(["status", "check", "key figure", "time"], rows, elide=2)
+        doc.line(f"\n{counts[Status.PASS]} passed, {counts[Status.FAIL]} failed, "
+                 f"{counts[Status.SKIPPED]} skipped in {total:.1f}s")
+        show(args, doc)
     for r in results:
         if r.status is Status.FAIL and "traceback" in r.figures:
             sys.stderr.write(f"\n{r.name} crashed:\n{r.figures['traceback']}")
-    summary = {"results": [r.as_dict() for r in results], "seconds": round(total, 3),
-               "passed": counts[Status.PASS], "failed": counts[Status.FAIL], "skipped": counts[Status.SKIPPED]}
-    if args.json_out:
-        write_json(args.json_out, summary)
-    if args.json:
-        print(to_json(summary))
     return FAILED if counts[Status.FAIL] else OK
 
 
@@ -117,10 +132,16 @@ def _run_command(name: str, argv: Sequence[str]) -> int:
     if any(action.dest == "json" for action in parser._actions) and not any(
             action.dest == "json_out" for action in parser._actions):
         parser.add_argument("--json-out", metavar="FILE", help="also write the JSON to FILE")
-    args = parser.parse_args(argv)
+    with fitted_stdout(None):  # --help: argparse leaves a long option whole, past the width
+        args = parser.parse_args(argv)
+    if getattr(args, "json", None) is True and hasattr(args, "format"):  # --json is --format json
+        args.format = "json"
+    if getattr(args, "format", None) == "json" and hasattr(args, "json"):
+        args.json = True  # the commands (and their progress bars) test args.json
     if getattr(args, "json_out", None):
         output_file(args.json_out, "--json-out")  # before the work runs
-    return entry.item.run(args)
+    with fitted_stdout(args):  # prose printed directly wraps to the width too
+        return entry.item.run(args)
 
 
 def _one_line_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
@@ -133,9 +154,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status. User errors print one line on stderr and give 2."""
     warnings.showwarning = _one_line_warning
     args = list(sys.argv[1:] if argv is None else argv)
+    with collected_warnings() as caught:  # into the JSON (emit_json), and one line each on stderr
+        try:
+            return _dispatch(args)
+        finally:
+            with contextlib.suppress(OSError, ValueError):  # stderr closed after a broken pipe: nothing to say
+                for message in warning_messages(caught):
+                    sys.stderr.write(f"warning: {message}\n")
+
+
+def _dispatch(args: list[str]) -> int:
+    """Run the list, a command or checks; user errors print one line on stderr and give 2."""
     try:
         if not args or args[0] in ("-h", "--help", "help"):
-            print(_usage())
+            print(fit_text(_usage()))
             return OK if args else USAGE
         if args[0] in ("--version", "-V"):
             print(f"{PROG} (rope-sym) {version()}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 
 from verify.commands import Command, command
-from verify.report import emit_json, format_number, format_table
+from verify.report import Document, add_format_argument, emit_json, format_number, show
 from verify.setting_args import add_device_argument, add_setting_arguments, progress_for, spec_from_args
 
 
@@ -22,6 +22,7 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--query-position", type=int, default=None, help="default: context - 1")
     add_device_argument(parser)
     parser.add_argument("--json", action="store_true", help="print the counts as JSON")
+    add_format_argument(parser)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -40,13 +41,17 @@ def _run(args: argparse.Namespace) -> int:
         ["of the pairs: scores differ in the fp64 pipeline", r.differ_in_fp64],
         ["control: equal pairs among fp64 scores rounded to fp32", r.control_pairs],
     ]
-    print(f"attention-level erasure: base {format_number(r.base)}, head dim {r.head_dim}, context "
-          f"{format_number(r.context)}, pipeline {r.pipeline}, dtype {r.dtype}, device {r.device}\n"
-          f"content on {r.content_pairs} pairs ({r.channel}), query at position {format_number(r.query_position)}"
-          f"\n\n{format_table(['count', 'value'], rows)}\n")
+    doc = Document()
+    doc.line(f"attention-level erasure: base {format_number(r.base)}, head dim {r.head_dim}, context "
+             f"{format_number(r.context)}, pipeline {r.pipeline}, dtype {r.dtype}, device {r.device}\n"
+             f"content on {r.content_pairs} pairs ({r.channel}), query at position {format_number(r.query_position)}"
+             "\n")
+    doc.table(["count", "value"], rows, name="counts")
+    doc.line()
     if r.examples:
-        print(format_table(["key n1", "key n2", "score (both)", "fp64 score n1", "fp64 score n2"],
-                           [list(e) for e in r.examples]))
+        doc.table(["key n1", "key n2", "score (both)", "fp64 score n1", "fp64 score n2"],
+                  [list(e) for e in r.examples], name="examples")
+    show(args, doc)
     return 0
 
 

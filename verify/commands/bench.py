@@ -11,7 +11,7 @@ from verify.benches import BENCHES, BenchOptions
 from verify.commands import Command, UsageError, command
 from verify.output_paths import output_file
 from verify.progress import progress
-from verify.report import emit_json, format_table
+from verify.report import Document, add_format_argument, emit_json, output_format, show
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
@@ -22,6 +22,7 @@ def _configure(parser: argparse.ArgumentParser) -> None:
                         help="print the figures as JSON (pure JSON on stdout); '--json FILE' is deprecated: use "
                              "--json-out FILE")
     parser.add_argument("--json-out", metavar="FILE", help="also write the figures as JSON to FILE")
+    add_format_argument(parser)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -36,16 +37,29 @@ def _run(args: argparse.Namespace) -> int:
     if args.json_out:
         output_file(args.json_out, "--json-out")
     results = {}
+    fmt = output_format(args)
+    doc = Document()
     for name in progress(names, label="benchmarks", enabled=sys.stderr.isatty() and len(names) > 1):
         result = BENCHES[name].item(BenchOptions(quick=args.quick))
         headers = list(result.rows[0]) if result.rows else []
-        if not args.json:
-            print(f"{result.title}\n{format_table(headers, [list(r.values()) for r in result.rows])}")
-            for note in result.notes:
-                print(f"  note: {note}")
+        part = Document() if fmt == "table" else doc  # a table streams, bench by bench
+        rows = [list(r.values()) for r in result.rows]
+        empty = [i for i, h in enumerate(headers) if all(row[i] is None for row in rows)] if rows else []
+        if empty and fmt == "table":  # columns with no value here (GPU-only figures on a CPU machine)
+            part.table([h for i, h in enumerate(headers) if i not in empty],
+                       [[c for i, c in enumerate(row) if i not in empty] for row in rows], title=result.title)
+            part.line(f"  (no value on this machine: {', '.join(headers[i] for i in empty)})")
+        else:
+            part.table(headers, rows, title=result.title)
+        for note in result.notes:
+            part.line(f"  note: {note}")
+        part.line()
+        if fmt == "table":
+            show(args, part)
             print()
         results[name] = {"title": result.title, "rows": result.rows, "notes": result.notes}
-    emit_json(args, results)
+    if not emit_json(args, results) and fmt != "table":
+        show(args, doc)
     return 0
 
 

@@ -8,15 +8,14 @@ import sys
 from verify.checks import CheckOptions
 from verify.claims import CLAIM_IDS, evaluate, get_claims
 from verify.commands import Command, UsageError, command
-from verify.report import TABLE_FORMATS, emit_json, render_table
+from verify.report import Document, add_format_argument, emit_json, show
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("ids", nargs="*", metavar="ID", help=f"claims to judge (default: all {len(CLAIM_IDS)})")
     parser.add_argument("--full", action="store_true", help="run the checks' large grids (slower)")
     parser.add_argument("--json", action="store_true", help="print the ledger as JSON")
-    parser.add_argument("--format", choices=TABLE_FORMATS, default="table", help="table (default: fits the terminal), "
-                        "markdown, csv, json")
+    add_format_argument(parser)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -24,13 +23,15 @@ def _run(args: argparse.Namespace) -> int:
         claims = get_claims(args.ids)
     except KeyError as exc:
         raise UsageError(str(exc.args[0])) from None
-    results = evaluate(claims, CheckOptions(full=args.full, progress=sys.stderr.isatty() and not args.json))
-    if not emit_json(args, [r.as_dict() for r in results]):
+    results = evaluate(claims, CheckOptions(full=args.full, progress=sys.stderr.isatty() and args.format == "table"))
+    if not emit_json(args, [r.as_dict() for r in results], key="claims"):
+        doc = Document()
         rows = [[r.claim.id, r.judgement.verdict, r.judgement.reason] for r in results]
-        print(render_table(["claim", "verdict", "why (figures: --json)"], rows, args.format, elide=2))
+        doc.table(["claim", "verdict", "why (figures: --json)"], rows, elide=2)
         counts = {v: sum(r.judgement.verdict == v for r in results) for v in ("confirmed", "refined", "refuted",
                                                                              "open")}
-        print("\n" + ", ".join(f"{n} {v}" for v, n in counts.items()))
+        doc.line("\n" + ", ".join(f"{n} {v}" for v, n in counts.items()))
+        show(args, doc)
     return 0
 
 

@@ -18,7 +18,7 @@ from rope_sym.erasure import ErasureReport, erasure_scan
 from rope_sym.spectrum.rotation import DEFAULT_LAYOUT, LAYOUTS
 from rope_sym.spectrum.spec import RopeSpec
 from verify.commands import Command, UsageError, command
-from verify.report import emit_json, format_number, format_table
+from verify.report import Document, add_format_argument, emit_json, format_number, show
 from verify.setting_args import (
     add_device_argument,
     add_setting_arguments,
@@ -51,6 +51,7 @@ def _configure(parser: argparse.ArgumentParser) -> None:
                         help=f"pair layout of --query (default {DEFAULT_LAYOUT}: pairs (i, i + d/2))")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--verbose", action="store_true", help="also print the per-pair lists")
+    add_format_argument(parser)
 
 
 def _fmt(value: object) -> str:
@@ -69,8 +70,13 @@ def _erasure_runs(erasure: list[float]) -> str:
     return ", ".join(parts)
 
 
-def render(report: ErasureReport, verbose: bool = False) -> str:
+def render(report: ErasureReport, verbose: bool = False, fmt: str = "table") -> str:
     """The text report; the per-pair lists only with ``verbose`` (they are always in ``--json``)."""
+    return report_document(report, verbose).render(fmt)
+
+
+def report_document(report: ErasureReport, verbose: bool = False, doc: Document | None = None) -> Document:
+    """The text report as a ``Document`` (``render``)."""
     r = report
     rows = [
         ["distinct positions", f"{_fmt(r.distinct_positions)} of {_fmt(r.context)}"],
@@ -100,7 +106,12 @@ def render(report: ErasureReport, verbose: bool = False) -> str:
                  ["scan time (s)", f"{r.scan_seconds:.2f}"]]
     head = (f"erasure scan ({backend}): base {format_number(r.base)}, head dim {r.head_dim} (rotary {r.rotary_dim}), "
             f"context {format_number(r.context)}, pipeline {r.pipeline}, dtype {r.dtype}")
-    lines = [head, "", format_table(["figure", "value"], rows), ""]
+    doc = Document() if doc is None else doc
+    doc.line(head)
+    doc.line()
+    doc.table(["figure", "value"], rows)
+    doc.line()
+    lines: list[str] = []
     if verbose:
         lines.append(f"adjacent erasure per pair: {_erasure_runs(r.adjacent_erasure)}")
         if r.rotated_adjacent_erasure is not None:
@@ -112,7 +123,9 @@ def render(report: ErasureReport, verbose: bool = False) -> str:
         lines.append(f"per-pair erasure from {min(r.adjacent_erasure):.3f} to {max(r.adjacent_erasure):.3f} "
                      "(every pair, and the resolution at the probes: --verbose or --json)")
     lines += [f"note: {note}" for note in r.notes]
-    return "\n".join(lines)
+    for line in lines:
+        doc.line(line)
+    return doc
 
 
 def _model_setting(args: argparse.Namespace) -> tuple[RopeSpec, float, NDArray[np.float64] | None]:
@@ -140,10 +153,11 @@ def _run(args: argparse.Namespace) -> int:
         autocast=args.autocast, attention=not args.no_attention, chunk=args.chunk, iterate=iterate,
         query=query, window=args.window, frequencies=freqs)
     if not emit_json(args, report.to_dict()):
+        doc = Document()
         if args.model:
-            print(f"model {args.model}: its effective (scaled) spectrum, head dim {spec.head_dim}, context "
-                  f"{format_number(context)}")
-        print(render(report, args.verbose))
+            doc.line(f"model {args.model}: its effective (scaled) spectrum, head dim {spec.head_dim}, context "
+                     f"{format_number(context)}")
+        show(args, report_document(report, args.verbose, doc))
     return 0
 
 

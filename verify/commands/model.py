@@ -9,8 +9,8 @@ from rope_sym.bounds import BOUND_NAMES, model_report, resolve_model
 from rope_sym.bounds.closed_forms import DEFAULT_EPS
 from rope_sym.bounds.walls import MEANING
 from verify.commands import Command, command
-from verify.commands.zone import add_precision_arguments, add_strict_argument, render_levels, strict_status
-from verify.report import emit_json, format_number, format_table
+from verify.commands.zone import add_levels, add_precision_arguments, add_strict_argument, strict_status
+from verify.report import Document, Shown, add_format_argument, emit_json, format_number, show
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
@@ -22,6 +22,7 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--depth", type=int, help="layers N (default: num_hidden_layers)")
     parser.add_argument("--eps", type=float, default=DEFAULT_EPS, help=f"coherence threshold (default {DEFAULT_EPS})")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    add_format_argument(parser)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -30,36 +31,37 @@ def _run(args: argparse.Namespace) -> int:
                           pipeline=args.pipeline)
     if emit_json(args, report):
         return strict_status(args, [report])
-    print(f"{report['model']}: rope_type {report['rope_type']}, rotary dim {report['rotary_dim']}, "
-          f"context {format_number(report['context'])} ({report['context_rule']}), depth {report['depth']}, "
-          f"dtype {args.dtype}, pipeline {args.pipeline}, eps {args.eps}")
-    print(f"  base {format_number(report['nominal_base'])} -> effective base {format_number(report['effective_base'])}"
-          f" (theta_min {format_number(report['nominal_theta_min'])} -> "
-          f"{format_number(report['effective_theta_min'])}), attention factor "
-          f"{format_number(report['attention_factor'])}")
+    doc = Document()
+    doc.line(f"{report['model']}: rope_type {report['rope_type']}, rotary dim {report['rotary_dim']}, "
+             f"context {format_number(report['context'])} ({report['context_rule']}), depth {report['depth']}, "
+             f"dtype {args.dtype}, pipeline {args.pipeline}, eps {args.eps}")
+    doc.line(f"  base {format_number(report['nominal_base'])} -> effective base "
+             f"{format_number(report['effective_base'])} (theta_min {format_number(report['nominal_theta_min'])} -> "
+             f"{format_number(report['effective_theta_min'])}), attention factor "
+             f"{format_number(report['attention_factor'])}")
     rows = []
     for name in BOUND_NAMES:
         bound = report["bounds"].get(name)
         if bound is not None:
-            rows.append([name, bound["side"], bound["paper"], bound["exact"], f"{bound['margin_decades']:+.2f}",
-                         "yes" if bound["holds"] else "NO"])
-    print(format_table(["bound", "side", "paper", "exact", "margin (decades)", "holds"], rows))
-    print(f"(precision: the paper's wall, eps_mach of {args.dtype}; verdict by it: {report['verdict_paper']})\n")
-    print("derived walls on the effective spectrum (erasure laws, no scan):")
-    print(render_levels(report))
+            rows.append([name, bound["side"], bound["paper"], bound["exact"],
+                         Shown(bound["margin_decades"], f"{bound['margin_decades']:+.2f}"),
+                         Shown(bound["holds"], "yes" if bound["holds"] else "NO")])
+    doc.table(["bound", "side", "paper", "exact", "margin (decades)", "holds"], rows)
+    doc.line(f"(precision: the paper's wall, eps_mach of {args.dtype}; verdict by it: {report['verdict_paper']})\n")
+    add_levels(doc, report, "derived walls on the effective spectrum (erasure laws, no scan):")
     first = report["first_violated"]
-    print(f"\nverdict: {report['verdict']}" + (f" (fails first: {first}: {report['meaning']})"
-                                                 if first in MEANING else f" (first bound violated: {first})"
-                                                 if first else ""))
+    doc.line(f"\nverdict: {report['verdict']}" + (f" (fails first: {first}: {report['meaning']})"
+                                                    if first in MEANING else f" (first bound violated: {first})"
+                                                    if first else ""))
     for kind, layer in report["layers"].items():
-        print(f"  layer type {kind}: {layer['rope_type']}, base {format_number(layer['base'])}, effective theta_min "
-              f"{format_number(layer['effective_theta_min'])}")
+        doc.line(f"  layer type {kind}: {layer['rope_type']}, base {format_number(layer['base'])}, effective theta_min "
+                 f"{format_number(layer['effective_theta_min'])}")
     if report["per_layer"]:
-        print("judged per layer type, at the context each sees:")
-        print(format_table(["layer type", "layers", "context seen", "rope", "effective base", "verdict", "fails"],
-                           [[k, v["layers"] if v["layers"] is not None else "all", v["context_seen"], v["rope_type"],
-                             v["effective_base"], v["verdict"], v["first_violated"] or "-"]
-                            for k, v in report["per_layer"].items()]))
+        doc.table(["layer type", "layers", "context seen", "rope", "effective base", "verdict", "fails"],
+                  [[k, v["layers"] if v["layers"] is not None else "all", v["context_seen"], v["rope_type"],
+                    v["effective_base"], v["verdict"], v["first_violated"] or "-"]
+                   for k, v in report["per_layer"].items()], title="judged per layer type, at the context each sees:")
+    show(args, doc)
     return strict_status(args, [report])
 
 

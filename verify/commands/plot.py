@@ -1,5 +1,6 @@
 """``python -m verify plot --out zone.png [--kind zone|walls|erasure] [--dtype D ...] [--model MODEL ...]``: the
-zone figure (with your own models), the derived walls against the paper's, or erasure against position."""
+zone figure (with your own models), the derived walls against the paper's (at your models' own rotary dims,
+with the models), or erasure against position (one panel per model, on its own effective spectrum)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from verify.commands import Command, UsageError, command
 from verify.output_paths import output_file
 
 IMAGE_SUFFIXES = (".png", ".svg", ".pdf")
+MAX_ERASURE_PANELS = 8
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
@@ -25,9 +27,13 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kind", choices=("zone", "walls", "erasure"), default="zone",
                         help="zone (default), walls (derived against the paper's), erasure (against position)")
     parser.add_argument("--model", action="append", metavar="MODEL",
-                        help="add your model to the zone figure (repeatable): name, config.json, directory, hub id")
-    parser.add_argument("--base", type=float, default=5e5, help="erasure figure: the base (default 5e5)")
-    parser.add_argument("--head-dim", type=int, default=128, help="erasure figure: the head dim (default 128)")
+                        help="a model (repeatable): registry name, config.json, directory, hub id. zone: added to "
+                             "the registry's; walls: drawn at its effective base with the walls of its own rotary "
+                             "dim; erasure: one panel per model, on its own effective spectrum and context")
+    parser.add_argument("--base", type=float, default=5e5, help="erasure figure without --model: the base "
+                        "(default 5e5)")
+    parser.add_argument("--head-dim", type=int, default=128, help="erasure figure without --model: the head dim "
+                        "(default 128)")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -39,17 +45,20 @@ def _run(args: argparse.Namespace) -> int:
         check_dtype(dtype)  # unknown names: one-line error, exit 2
     if args.depth < 1:
         raise UsageError(f"depth must be a positive integer, got {args.depth}")
+    if args.kind == "erasure" and len(args.model or ()) > MAX_ERASURE_PANELS:
+        raise UsageError(f"--kind erasure draws one panel per model: at most {MAX_ERASURE_PANELS} models")
+    from rope_sym.bounds.models import resolve_model
+
+    mine = [resolve_model(m) for m in args.model or ()]  # one-line errors for a bad model, before drawing
     if args.kind == "walls":
-        fig = walls_figure(tuple(args.dtype or ("fp32", "bf16", "fp16")), pipeline=args.pipeline)
+        fig = walls_figure(tuple(args.dtype or ("fp32", "bf16", "fp16")), pipeline=args.pipeline, models=mine)
     elif args.kind == "erasure":
         from rope_sym.spectrum.spec import RopeSpec
 
         RopeSpec(args.head_dim, args.base)  # one-line errors for a bad setting, before drawing
-        fig = erasure_figure(args.base, args.head_dim, dtypes[0] if args.dtype else "bf16", args.pipeline)
+        fig = erasure_figure(args.base, args.head_dim, dtypes[0] if args.dtype else "bf16", args.pipeline,
+                             models=mine)
     else:
-        from rope_sym.bounds.models import resolve_model
-
-        mine = [resolve_model(m) for m in args.model or ()]
         fig = zone_figure(dtypes, args.depth, args.eps, pipeline=args.pipeline, extra_models=mine)
     path = render(fig, args.out)
     print(f"wrote {path}")

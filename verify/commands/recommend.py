@@ -10,7 +10,7 @@ from rope_sym.bounds.closed_forms import DEFAULT_EPS
 from rope_sym.bounds.recommend import model_reach, recommend
 from verify.commands import Command, UsageError, command
 from verify.commands.zone import add_precision_arguments
-from verify.report import emit_json, format_number
+from verify.report import add_format_argument, emit_json, format_number, output_format
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
@@ -21,6 +21,7 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", metavar="MODEL", help="a registry model, config.json, model directory or hub id")
     add_precision_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print the answer as JSON")
+    add_format_argument(parser)
 
 
 def _base(x: float | None) -> str:
@@ -28,6 +29,8 @@ def _base(x: float | None) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if output_format(args) == "csv":  # the answer is prose: lines wrap to the width (table), stay whole (markdown)
+        raise UsageError("--format csv: recommend prints no table; use --format json")
     if args.model:
         from rope_sym.bounds.models import resolve_model
 

@@ -11,7 +11,7 @@ from rope_sym.bounds.closed_forms import DEFAULT_EPS
 from rope_sym.bounds.zone import verdict, zone_report
 from rope_sym.pipelines import PIPELINES
 from verify.commands import Command, command
-from verify.report import emit_json, format_number, format_table
+from verify.report import Document, Shown, add_format_argument, emit_json, format_number, show
 
 
 def add_precision_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,17 +44,22 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     add_precision_arguments(parser)
     add_strict_argument(parser)
     parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    add_format_argument(parser)
 
 
 def _value(x: Any) -> str:
     return "n/a" if x is None else ("yes" if x is True else "NO" if x is False else format_number(x))
 
 
-def render_levels(report: dict[str, Any]) -> str:
-    """The derived walls as a table."""
-    rows = [[lv["level"], _value(lv["wall_theta"]), _value(lv["erased_pairs"]), _value(lv["holds"]),
-             _value(lv["context_max"]), _value(lv["max_context"]), lv["law"]] for lv in report["erasure"]["levels"]]
-    return format_table(["level", "wall theta", "erased pairs", "holds", "positions kept", "L_max", "law"], rows)
+def add_levels(doc: Document, report: dict[str, Any], title: str) -> None:
+    """The derived walls as a table of ``doc`` (the law's text wraps when the terminal is narrow)."""
+    rows = [[lv["level"], _shown(lv["wall_theta"]), _shown(lv["erased_pairs"]), _shown(lv["holds"]),
+             _shown(lv["context_max"]), _shown(lv["max_context"]), lv["law"]] for lv in report["erasure"]["levels"]]
+    doc.table(["level", "wall theta", "erased pairs", "holds", "positions kept", "L_max", "law"], rows, title=title)
+
+
+def _shown(x: Any) -> Shown:
+    return Shown(x, _value(x))
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -63,31 +68,32 @@ def _run(args: argparse.Namespace) -> int:
     if emit_json(args, report):
         return strict_status(args, [report])
     inp = report["input"]
-    print(f"base {inp['base']:.6g}, context {inp['context']:.6g}, head dim {inp['head_dim']}, depth {inp['depth']}, "
-          f"eps {inp['eps']}, dtype {inp['dtype']}, pipeline {inp['pipeline']}")
-    print(f"theta_min: paper {report['theta_min']['paper']:.6g}, exact {report['theta_min']['exact']:.6g}")
-    rows = [[name, v["side"], f"{v['paper']:.6g}", f"{v['exact']:.6g}", "yes" if v["holds"] else "NO"]
-            for name, v in report["bounds"].items()]
-    print(format_table(["bound", "side", "paper", "exact", "holds (exact)"], rows))
-    print(f"(precision: the paper's wall theta_min > eps_mach of {inp['dtype']} = {inp['eps_mach']:.3g})")
+    doc = Document()
+    doc.line(f"base {inp['base']:.6g}, context {inp['context']:.6g}, head dim {inp['head_dim']}, depth {inp['depth']}, "
+             f"eps {inp['eps']}, dtype {inp['dtype']}, pipeline {inp['pipeline']}")
+    doc.line(f"theta_min: paper {report['theta_min']['paper']:.6g}, exact {report['theta_min']['exact']:.6g}")
+    rows = [[name, v["side"], Shown(v["paper"], f"{v['paper']:.6g}"), Shown(v["exact"], f"{v['exact']:.6g}"),
+             Shown(v["holds"], "yes" if v["holds"] else "NO")] for name, v in report["bounds"].items()]
+    doc.table(["bound", "side", "paper", "exact", "holds (exact)"], rows)
+    doc.line(f"(precision: the paper's wall theta_min > eps_mach of {inp['dtype']} = {inp['eps_mach']:.3g})")
     men = report["men"]
     if men["holds"] is not None:
-        print(f"Men et al. (B(m) = sum cos(m theta_i) >= 0 on [0, L]): {'holds' if men['holds'] else 'NO'} (min "
-              f"{men['min_B']:.3g}{'' if men['holds'] else ' at m = ' + format(men['first_negative_m'], ',')}); "
-              "its admissible bases are not a half-line")
-    print()
-    print("derived walls (erasure laws, no scan):")
-    print(render_levels(report))
+        doc.line(f"Men et al. (B(m) = sum cos(m theta_i) >= 0 on [0, L]): {'holds' if men['holds'] else 'NO'} (min "
+                 f"{men['min_B']:.3g}{'' if men['holds'] else ' at m = ' + format(men['first_negative_m'], ',')}); "
+                 "its admissible bases are not a half-line")
+    doc.line()
+    add_levels(doc, report, "derived walls (erasure laws, no scan):")
     zone = report["zone"]
     upper = "inf" if zone["upper"] is None or zone["upper"] == float("inf") else f"{zone['upper']:.6g}"
     if zone["upper"] is None:
         upper = "none (positions merge)"
-    print(f"\nzone (exact, derived walls): [{zone['lower']:.6g}, {upper})  feasible: "
-          f"{'yes' if zone['feasible'] else 'no'}  base inside: {'yes' if zone['inside'] else 'no'}")
-    print(f"paper's zone: [{zone['lower']:.6g}, {zone['upper_paper']:.6g})  inside: "
-          f"{'yes' if zone['inside_paper'] else 'no'}; L_max: paper {report['max_context']['paper']:.6g}, "
-          f"exact {report['max_context']['exact']:.6g} tokens")
-    print(verdict(report))
+    doc.line(f"\nzone (exact, derived walls): [{zone['lower']:.6g}, {upper})  feasible: "
+             f"{'yes' if zone['feasible'] else 'no'}  base inside: {'yes' if zone['inside'] else 'no'}")
+    doc.line(f"paper's zone: [{zone['lower']:.6g}, {zone['upper_paper']:.6g})  inside: "
+             f"{'yes' if zone['inside_paper'] else 'no'}; L_max: paper {report['max_context']['paper']:.6g}, "
+             f"exact {report['max_context']['exact']:.6g} tokens")
+    doc.line(verdict(report))
+    show(args, doc)
     return strict_status(args, [report])
 
 
