@@ -6,6 +6,7 @@ transformers is a test-only dependency: importing this module raises ``ImportErr
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 import torch
@@ -50,7 +51,7 @@ _ROTARY_CLASSES = {
 """model_type -> (module under ``transformers.models``, rotary embedding class) of the architectures pinned."""
 
 
-def hf_text_config(data: dict[str, object]) -> object:
+def hf_text_config(data: dict[str, object]) -> Any:
     """transformers' own config object for a ``config.json`` dict (its text part for multimodal models), built by
     ``AutoConfig.for_model`` exactly as ``from_pretrained`` would from the file."""
     from transformers import AutoConfig

@@ -16,6 +16,8 @@ from verify.report import emit_json, format_number, format_table
 def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", metavar="MODEL", help="a registry model (see `verify models`), a config.json, a model "
                         "directory, or a hub id (org/name) in the local Hugging Face cache")
+    parser.add_argument("--revision", default="main", help="with a hub id: the branch, tag or commit in the local "
+                        "Hugging Face cache (default main)")
     parser.add_argument("--context", type=float, help="context in tokens (default: max_position_embeddings)")
     add_precision_arguments(parser)
     add_strict_argument(parser)
@@ -25,7 +27,7 @@ def _configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    model = resolve_model(args.model)
+    model = resolve_model(args.model, args.revision)
     report = model_report(model, context=args.context, dtype=args.dtype, depth=args.depth, eps=args.eps,
                           pipeline=args.pipeline)
     if emit_json(args, report):
@@ -48,9 +50,10 @@ def _run(args: argparse.Namespace) -> int:
     print("derived walls on the effective spectrum (erasure laws, no scan):")
     print(render_levels(report))
     first = report["first_violated"]
+    grade = report["grade"]
     print(f"\nverdict: {report['verdict']}" + (f" (fails first: {first}: {report['meaning']})"
                                                  if first in MEANING else f" (first bound violated: {first})"
-                                                 if first else ""))
+                                                 if first else f" ({grade['note']})" if grade else ""))
     for kind, layer in report["layers"].items():
         print(f"  layer type {kind}: {layer['rope_type']}, base {format_number(layer['base'])}, effective theta_min "
               f"{format_number(layer['effective_theta_min'])}")

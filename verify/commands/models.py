@@ -58,9 +58,11 @@ def _run(args: argparse.Namespace) -> int:
                   "margins in decades of base (positive = bound holds)")
             print(case_study_table(reports, args.format))
             inside = sum(r["verdict"] == "inside" for r in reports)
+            graded = sum(r["verdict"] == "graded" for r in reports)
             paper = sum(r["verdict_paper"] == "inside" for r in reports)
             print(f"{inside} of {len(reports)} models inside the zone by the derived walls ({paper} by the "
-                  "paper's wall)")
+                  "paper's wall)" + (f"; {graded} graded: inside the bounds, slow pairs lose single-token "
+                                     "resolution" if graded else ""))
     for message in dict.fromkeys(str(w.message) for w in caught):  # stderr: stdout stays pure JSON or the table
         sys.stderr.write(f"warning: {message}\n")
     return strict_status(args, reports)

@@ -19,6 +19,8 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--depth", type=int, default=None, help="layers N (default 1; with --model: its own)")
     parser.add_argument("--eps", type=float, default=DEFAULT_EPS, help=f"coherence threshold (default {DEFAULT_EPS})")
     parser.add_argument("--model", metavar="MODEL", help="a registry model, config.json, model directory or hub id")
+    parser.add_argument("--revision", default="main", help="with a hub id: the branch, tag or commit in the local "
+                        "Hugging Face cache (default main)")
     add_precision_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print the answer as JSON")
 
@@ -31,7 +33,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.model:
         from rope_sym.bounds.models import resolve_model
 
-        reach = model_reach(resolve_model(args.model), args.context, args.depth, args.eps, args.dtype, args.pipeline)
+        model = resolve_model(args.model, args.revision)
+        reach = model_reach(model, args.context, args.depth, args.eps, args.dtype, args.pipeline)
         if emit_json(args, reach):
             return 0
         print(f"{reach['model']}: effective base {format_number(reach['effective_base'])} at its context "
