@@ -175,3 +175,57 @@ def test_the_effective_spectrum_of_every_layer_matches_transformers_rotary_embed
         assert ours.shape == theirs.shape, (name, kind)
         np.testing.assert_allclose(ours, theirs, rtol=4e-7, atol=0, err_msg=f"{name} layer {i} ({kind})")
     assert model.sliding_window == getattr(hf_text_config(data), "sliding_window", None)  # the window too
+
+
+def test_bf16_resolution_loss_is_a_graded_note_not_a_broken_verdict() -> None:
+    """In bf16 the slow pairs of every model lose single-token resolution at the code level: a graded note (how
+    many pairs, from which context), not the verdict of a model whose bounds fail or whose positions merge."""
+    model = read("Llama-3.2-1B-Instruct-fp8-v5")
+    fp32, bf16 = model_report(model), model_report(model, dtype="bf16")
+    assert fp32["verdict"] == "inside" and fp32["grade"] is None
+    code = next(lv for lv in bf16["erasure"]["levels"] if lv["level"] == "code")
+    assert code["holds"] is False  # the erasure stays visible
+    assert bf16["verdict"] == "graded" and bf16["first_violated"] is None
+    grade = bf16["grade"]
+    assert grade["pairs"] == code["erased_pairs"] and grade["of"] == 32
+    assert 2 < grade["from_context"] < bf16["context"] and f"{grade['pairs']} of 32 pairs" in grade["note"]
+    # the graded context is where the law starts to erase the slowest pair: inside before it, graded after
+    before = model_report(model, dtype="bf16", context=grade["from_context"] * 0.9)
+    assert before["grade"] is None or before["grade"]["from_context"] is None
+    # a model whose bound fails is outside in bf16 as in fp32, and positions that merge are outside too
+    assert model_report(read("gemma-2-9b-it"), dtype="bf16")["verdict"] == "outside"
+    native = model_report(model, dtype="bf16", pipeline="native")
+    assert native["verdict"] == "outside" and native["first_violated"] == "position"
+
+
+def test_strict_fails_on_outside_and_strict_graded_on_graded_too(tmp_path: Path, capsys) -> None:
+    from verify.cli import main
+
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(fixture("Llama-3.2-1B-Instruct-fp8-v5")))
+    assert main(["model", str(path), "--dtype", "bf16", "--strict"]) == 0
+    out = capsys.readouterr().out
+    assert "verdict: graded (slow pairs lose single-token resolution (16 of 32 pairs" in out
+    assert main(["model", str(path), "--dtype", "bf16", "--strict-graded"]) == 1
+    assert main(["model", str(path), "--dtype", "bf16", "--pipeline", "native", "--strict"]) == 1
+    capsys.readouterr()
+
+
+def test_revision_picks_a_snapshot_of_the_hf_cache(tmp_path: Path, monkeypatch, capsys) -> None:
+    from verify.cli import main
+
+    old, new = fixture("Mistral-Nemo-Instruct-2407"), fixture("Mistral-Nemo-Base-2407")
+    root = _cache(tmp_path, "org/Nemo", new, revision="bbbbbbbbbbbb")
+    (root / "models--org--Nemo" / "snapshots" / "aaaaaaaaaaaa").mkdir()
+    (root / "models--org--Nemo" / "snapshots" / "aaaaaaaaaaaa" / "config.json").write_text(json.dumps(old))
+    (root / "models--org--Nemo" / "refs" / "v1").write_text("aaaaaaaaaaaa")
+    monkeypatch.setenv("HF_HUB_CACHE", str(root))
+    assert load_model("org/Nemo").context == 128000
+    assert load_model("org/Nemo", revision="v1").context == 1024000
+    assert load_model("org/Nemo", revision="aaaaaaa").context == 1024000  # a commit prefix
+    with pytest.raises(ValueError, match="at revision 'nope'"):
+        load_model("org/Nemo", revision="nope")
+    assert main(["model", "org/Nemo", "--revision", "v1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["context"] == 1024000
+    assert main(["model", "org/Nemo", "--revision", "nope"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1

@@ -200,9 +200,9 @@ def registry_entry_for(hint: str | None) -> ModelEntry | None:
 
 def registry_disagreements(model: ModelRope, hint: str | None = None) -> list[str]:
     """One sentence per RoPE fact (context, base) where a config read from elsewhere disagrees with the registry
-    entry of the same model (``registry_entry_for(hint or model.hub_id)``); empty when none does or no entry
-    matches. The config's own value is what rope-sym uses; the sentence says so."""
-    entry = registry_entry_for(hint or model.hub_id)
+    entry of the same model (``registry_entry_for`` the hint, else the config's ``_name_or_path``); empty when
+    none does or no entry matches. The config's own value is what rope-sym uses; the sentence says so."""
+    entry = registry_entry_for(hint) or registry_entry_for(model.hub_id)
     if entry is None:
         return []
     known = from_hf_config(entry.config, name=entry.name)
