@@ -26,7 +26,7 @@ layers' RoPE, as transformers applies ``rope_scaling`` to those layers only.
 
 >>> from rope_sym.models import get_model
 >>> blocks = serving_blocks(get_model("Qwen2.5-7B"), "yarn", 2.0, 262144)
->>> blocks["hf"]["rope_parameters"]["factor"], blocks["round_trip"]["ok"], blocks["judge"]["verdict"]
+>>> blocks["hf"]["v5"]["rope_parameters"]["factor"], blocks["round_trip"]["ok"], blocks["judge"]["verdict"]
 (2.0, True, 'inside')
 """
 
