@@ -209,10 +209,10 @@ def registry_disagreements(model: ModelRope, hint: str | None = None) -> list[st
     out = []
     if model.context is not None and known.context is not None and model.context != known.context:
         out.append(f"{model.name}: max_position_embeddings {model.context:,} disagrees with the registry's "
-                   f"{entry.name} ({known.context:,}, from {entry.source}); the config's value is used")
+                   f"{entry.name} ({known.context:,}); the config's value is used")
     if model.rope.base != known.rope.base:
         out.append(f"{model.name}: rope_theta {model.rope.base:g} disagrees with the registry's {entry.name} "
-                   f"({known.rope.base:g}, from {entry.source}); the config's value is used")
+                   f"({known.rope.base:g}); the config's value is used")
     return out
 
 

@@ -4,13 +4,14 @@ one model's zone, with the derived precision walls on its own effective spectrum
 from __future__ import annotations
 
 import argparse
+import textwrap
 
 from rope_sym.bounds import BOUND_NAMES, model_report, resolve_model
 from rope_sym.bounds.closed_forms import DEFAULT_EPS
 from rope_sym.bounds.walls import MEANING
 from verify.commands import Command, command
 from verify.commands.zone import add_precision_arguments, add_strict_argument, render_levels, strict_status
-from verify.report import emit_json, format_number, format_table
+from verify.report import emit_json, format_number, format_table, terminal_width
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
@@ -51,9 +52,10 @@ def _run(args: argparse.Namespace) -> int:
     print(render_levels(report))
     first = report["first_violated"]
     grade = report["grade"]
-    print(f"\nverdict: {report['verdict']}" + (f" (fails first: {first}: {report['meaning']})"
-                                                 if first in MEANING else f" (first bound violated: {first})"
-                                                 if first else f" ({grade['note']})" if grade else ""))
+    text = f"verdict: {report['verdict']}" + (f" (fails first: {first}: {report['meaning']})"
+                                               if first in MEANING else f" (first bound violated: {first})"
+                                               if first else f" ({grade['note']})" if grade else "")
+    print("\n" + "\n".join(textwrap.wrap(text, terminal_width(), subsequent_indent="  ")))
     for kind, layer in report["layers"].items():
         print(f"  layer type {kind}: {layer['rope_type']}, base {format_number(layer['base'])}, effective theta_min "
               f"{format_number(layer['effective_theta_min'])}")
