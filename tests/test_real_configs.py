@@ -138,10 +138,17 @@ def test_a_hub_id_and_the_same_pretrained_config_agree(name: str, tmp_path: Path
 
     data = fixture(name)
     monkeypatch.setenv("HF_HUB_CACHE", str(_cache(tmp_path, f"org/{name}", data)))
+    transformers = pytest.importorskip("transformers")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         hub = load_model(f"org/{name}")
         pretrained = load_model(hf_text_config(data), name=f"org/{name}")
+        kwargs = {k: v for k, v in data.items() if not k.startswith("_fixture") and k != "model_type"}
+        outer = load_model(transformers.AutoConfig.for_model(data["model_type"], **kwargs))  # multimodal: whole
+    assert _spectra(outer).keys() == _spectra(hub).keys()
+    assert outer.layer_types == hub.layer_types or not outer.layer_types or not hub.layer_types
+    assert (outer.context, outer.sliding_window, outer.nope_layers) == (hub.context, hub.sliding_window,
+                                                                       hub.nope_layers)
     assert (hub.context, hub.depth, hub.sliding_window, hub.attention_chunk, hub.nope_layers) == (
         pretrained.context, pretrained.depth, pretrained.sliding_window, pretrained.attention_chunk,
         pretrained.nope_layers)
