@@ -55,6 +55,9 @@ def _run(args: argparse.Namespace) -> int:
     text = f"verdict: {report['verdict']}" + (f" (fails first: {first}: {report['meaning']})"
                                                if first in MEANING else f" (first bound violated: {first})"
                                                if first else f" ({grade['note']})" if grade else "")
+    if report["judged_per_layer"]:  # the bound table above is at the full context; the verdict is the layers'
+        text += ("; judged per layer type at the context each sees (table below), the bounds above are at the full "
+                 "context")
     print("\n" + "\n".join(textwrap.wrap(text, terminal_width(), subsequent_indent="  ")))
     for kind, layer in report["layers"].items():
         print(f"  layer type {kind}: {layer['rope_type']}, base {format_number(layer['base'])}, effective theta_min "
