@@ -56,6 +56,8 @@ def render_serving(blocks: dict[str, Any], width: int, headroom: dict[str, Any] 
     out += shell_lines(["vllm", "serve", shlex.quote(vllm["model"]), "--hf-overrides",
                         "'" + json.dumps(blocks["hf"]["v5"], indent=2).replace("\n", "\n      ") + "'",
                         "--max-model-len", str(vllm["max_model_len"])], width)
+    if vllm.get("note"):
+        out += wrap(f"({vllm['note']})", width, "    ")
     out.append("  older vLLM (before --hf-overrides took rope_parameters):")
     legacy = [shlex.quote(t) for t in shlex.split(vllm["legacy"])]
     if "--rope-scaling" in legacy:  # its JSON may be wider than the terminal: give it its own lines

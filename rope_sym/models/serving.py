@@ -159,7 +159,8 @@ def hf_blocks(r: Retrofit) -> dict[str, Any]:
 
 def vllm_forms(r: Retrofit, hf: dict[str, Any], model_id: str = "MODEL") -> dict[str, Any]:
     """vLLM: ``hf_overrides`` (the v5 block as JSON), ``max_model_len`` and a ``command``; ``legacy``: the
-    ``--rope-scaling`` / ``--rope-theta`` flags of older vLLM versions (the v4 block)."""
+    ``--rope-scaling`` / ``--rope-theta`` flags of older vLLM versions (the v4 block); ``note``: where vLLM reads
+    the block differently (dynamic NTK), else None."""
     overrides = json.dumps(hf["v5"], indent=2)
     legacy = []
     if hf["v4"]["rope_scaling"] is not None:
@@ -167,8 +168,10 @@ def vllm_forms(r: Retrofit, hf: dict[str, Any], model_id: str = "MODEL") -> dict
     legacy += ["--rope-theta", repr(r.base)]
     command = (f"vllm serve {shlex.quote(model_id)} \\\n  --hf-overrides '{overrides}' \\\n"
                f"  --max-model-len {r.target}")
+    note = ("vLLM fixes dynamic NTK's base once, for max_position_embeddings x factor tokens; transformers grows "
+            "it with the sequence (the judge's reading)" if r.kind == "dynamic" else None)
     return {"model": model_id, "hf_overrides": json.dumps(hf["v5"]), "max_model_len": r.target, "command": command,
-            "legacy": " ".join(shlex.quote(x) for x in legacy) + f" --max-model-len {r.target}"}
+            "legacy": " ".join(shlex.quote(x) for x in legacy) + f" --max-model-len {r.target}", "note": note}
 
 
 def llama_cpp_flags(r: Retrofit) -> tuple[list[str] | None, str]:
