@@ -6,6 +6,7 @@ transformers is a test-only dependency: importing this module raises ``ImportErr
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 import torch
@@ -39,3 +40,45 @@ def hf_rope(rope: RopeConfig, context: int, seq_len: int | None) -> tuple[np.nda
                              max_position_embeddings=context, rope_parameters=params)
         freqs, factor = ROPE_INIT_FUNCTIONS[rope.rope_type](config, "cpu", seq_len)
     return freqs.double().numpy(), float(factor)
+
+
+_ROTARY_CLASSES = {
+    "llama": ("llama", "LlamaRotaryEmbedding"), "mistral": ("mistral", "MistralRotaryEmbedding"),
+    "qwen2": ("qwen2", "Qwen2RotaryEmbedding"), "qwen2_vl_text": ("qwen2_vl", "Qwen2VLRotaryEmbedding"),
+    "gemma2": ("gemma2", "Gemma2RotaryEmbedding"), "gemma3_text": ("gemma3", "Gemma3RotaryEmbedding"),
+    "modernbert": ("modernbert", "ModernBertRotaryEmbedding"), "llama4_text": ("llama4", "Llama4TextRotaryEmbedding"),
+}
+"""model_type -> (module under ``transformers.models``, rotary embedding class) of the architectures pinned."""
+
+
+def hf_text_config(data: dict[str, object]) -> Any:
+    """transformers' own config object for a ``config.json`` dict (its text part for multimodal models), built by
+    ``AutoConfig.for_model`` exactly as ``from_pretrained`` would from the file."""
+    from transformers import AutoConfig
+
+    kwargs = {k: v for k, v in data.items() if not k.startswith("_fixture") and k != "model_type"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        config = AutoConfig.for_model(str(data["model_type"]), **kwargs)
+    return config.get_text_config() if hasattr(config, "get_text_config") else config
+
+
+def hf_layer_spectra(data: dict[str, object]) -> tuple[list[str], dict[str, np.ndarray]]:
+    """``(layer_types, inv_freq by layer type)`` of transformers' own rotary embedding class for the architecture,
+    built from the config dict: one entry per layer type that carries RoPE (Llama 4's NoPE layers are
+    ``no_rope`` in the list and have no entry). Raises ``KeyError`` for an architecture not pinned here."""
+    import importlib
+
+    config = hf_text_config(data)
+    module_name, class_name = _ROTARY_CLASSES[str(config.model_type)]
+    module = importlib.import_module(f"transformers.models.{module_name}.modeling_{module_name}")
+    rotary = getattr(module, class_name)(config)
+    types = list(getattr(config, "layer_types", None) or ["full_attention"] * int(config.num_hidden_layers))
+    no_rope = getattr(config, "no_rope_layers", None)
+    if no_rope:  # Llama 4: 0 marks a layer without RoPE
+        types = [kind if flag else "no_rope" for kind, flag in zip(types, no_rope, strict=True)]
+    spectra: dict[str, np.ndarray] = {}
+    for kind in sorted(set(types) - {"no_rope"}):
+        buffer = getattr(rotary, f"{kind}_inv_freq", None)
+        spectra[kind] = (rotary.inv_freq if buffer is None else buffer).double().numpy()
+    return types, spectra

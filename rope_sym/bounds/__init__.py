@@ -28,13 +28,13 @@ from rope_sym.bounds.extrapolation import (
     extrapolation_limit,
     ntk_extrapolation_limit,
 )
-from rope_sym.bounds.models import case_study, effective_spectrum, model_report, resolve_model
+from rope_sym.bounds.models import VERDICTS, case_study, effective_spectrum, model_report, resolve_model
 from rope_sym.bounds.table import BOUND_NAMES, BOUNDS, LOWER_BOUNDS, Bound, Setting, get_bound
 from rope_sym.bounds.zone import verdict, zone_report
 
 __all__ = [
-    "BOUNDS", "BOUND_NAMES", "DEFAULT_EPS", "FORMS", "LOWER_BOUNDS", "Bound", "Form", "Setting", "acos_root",
-    "aliasing_base", "case_study", "check_depth", "check_eps", "check_form", "check_rotary_dim",
+    "BOUNDS", "BOUND_NAMES", "DEFAULT_EPS", "FORMS", "LOWER_BOUNDS", "VERDICTS", "Bound", "Form", "Setting",
+    "acos_root", "aliasing_base", "case_study", "check_depth", "check_eps", "check_form", "check_rotary_dim",
     "critical_dimension", "critical_pair", "dc_stability_base", "depth_base", "effective_base",
     "effective_spectrum", "eps_mach_of", "extrapolation_limit", "get_bound", "max_context", "model_report",
     "ntk_extrapolation_limit", "precision_wall_base", "relative_gap_lower", "relative_gap_wall",

@@ -14,8 +14,10 @@ import warnings
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
+
 from rope_sym.bounds.closed_forms import DEFAULT_EPS, effective_base
-from rope_sym.bounds.walls import MEANING
+from rope_sym.bounds.walls import MEANING, grade_of
 from rope_sym.bounds.zone import failing, zone_report
 from rope_sym.errors import RopeSymError
 from rope_sym.models.hf_config import ModelRope
@@ -25,12 +27,12 @@ from rope_sym.spectrum.spec import RopeSpec, check_context
 from rope_sym.spectrum.theta import theta_min
 
 
-def resolve_model(source: Any) -> ModelRope:
+def resolve_model(source: Any, revision: str = "main") -> ModelRope:
     """A model from a registry name, a ``config.json``, a model directory, a hub id in the local Hugging Face
-    cache, a ``PretrainedConfig`` or a dict (``rope_sym.models.sources.load_model``)."""
+    cache (at ``revision``), a ``PretrainedConfig`` or a dict (``rope_sym.models.sources.load_model``)."""
     from rope_sym.models.sources import load_model
 
-    return load_model(source)
+    return load_model(source, revision=revision)
 
 
 EXTENDING_TYPES = ("linear", "dynamic", "yarn")
@@ -79,8 +81,10 @@ def model_report(model: ModelRope, context: float | None = None, dtype: str = "f
                  eps: float = DEFAULT_EPS, pipeline: str = "hf") -> dict[str, Any]:
     """The zone report (``zone_report``) for the effective spectrum, plus ``model``, ``rope_type``, ``inv_freq``,
     ``attention_factor``, ``nominal_base``, ``effective_base``, per-bound ``margin_decades``, ``verdict``
-    (``inside``/``outside`` by the derived walls), ``first_violated`` (a lower bound or a level), ``meaning``
-    (what the failing level does to the model) and ``verdict_paper`` (the paper's wall). A model whose layers do not
+    (``VERDICTS``: inside, graded or outside by the derived walls), ``grade`` (the graded note: how many slow
+    pairs lose single-token resolution, from which context; None unless graded), ``first_violated`` (a lower
+    bound or the position level; None unless outside), ``meaning`` (what the failing level does to the model)
+    and ``verdict_paper`` (the paper's wall). A model whose layers do not
     all see the full context (sliding windows, chunked attention, per-layer RoPE) is judged per layer type
     (``per_layer``, ``judged_per_layer``): its verdict is inside when every layer type with RoPE is inside at the
     context it sees.
@@ -98,8 +102,7 @@ def model_report(model: ModelRope, context: float | None = None, dtype: str = "f
     effective_inv = inv_freq(rope, context)
     report = zone_report(base_eff, context, rope.rotary_dim, depth=depth, eps=eps, dtype=dtype, pipeline=pipeline,
                          inv=effective_inv)
-    reasons = failing(report)
-    violated = reasons[0] if reasons else None
+    verdict, violated, grade = judge(report, effective_inv, context, str(dtype), pipeline)
     report.update({
         "model": model.name,
         "rope_type": rope.rope_type,
@@ -113,7 +116,8 @@ def model_report(model: ModelRope, context: float | None = None, dtype: str = "f
         "depth": depth,
         "inv_freq": [float(x) for x in effective_inv],
         "attention_factor": attention_factor(rope),
-        "verdict": "inside" if report["zone"]["inside"] else "outside",
+        "verdict": verdict,
+        "grade": grade,
         "first_violated": violated,
         "meaning": MEANING.get(violated or "", None),
         "verdict_paper": "inside" if report["zone"]["inside_paper"] else "outside",
@@ -125,11 +129,32 @@ def model_report(model: ModelRope, context: float | None = None, dtype: str = "f
     judged = {kind: layer for kind, layer in report["per_layer"].items() if layer["rope_type"] is not None}
     report["judged_per_layer"] = bool(judged)
     if judged:  # layers that do not all see the full context: the verdict is theirs
-        failing_layers = [layer for layer in judged.values() if layer["verdict"] != "inside"]
-        report["verdict"] = "outside" if failing_layers else "inside"
-        report["first_violated"] = failing_layers[0]["first_violated"] if failing_layers else None
+        broken = [layer for layer in judged.values() if layer["verdict"] == "outside"]
+        graded = {kind: layer for kind, layer in judged.items() if layer["verdict"] == "graded"}
+        report["verdict"] = "outside" if broken else "graded" if graded else "inside"
+        report["first_violated"] = broken[0]["first_violated"] if broken else None
         report["meaning"] = MEANING.get(report["first_violated"] or "", None)
+        worst = max(graded, key=lambda kind: graded[kind]["grade"]["pairs"], default=None)
+        report["grade"] = None if worst is None else {**graded[worst]["grade"], "layer_type": worst}
     return report
+
+
+VERDICTS = ("inside", "graded", "outside")
+"""A model's verdict: ``inside`` (every lower bound holds, positions stay distinct, every pair keeps
+single-token resolution), ``graded`` (inside the bounds and positions distinct, but the slowest pairs lose
+single-token resolution at the code level: the dtype's grading, with ``grade`` saying how many pairs and from
+which context), ``outside`` (a lower bound fails or positions merge: ``first_violated`` names it)."""
+
+
+def judge(report: dict[str, Any], inv: Any, context: float, dtype: str,
+          pipeline: str) -> tuple[str, str | None, dict[str, Any] | None]:
+    """``(verdict, first_violated, grade)`` of a zone report on a model's spectrum (``VERDICTS``)."""
+    reasons = failing(report)
+    broken = [reason for reason in reasons if reason != "code"]
+    if broken:
+        return "outside", broken[0], None
+    grade = grade_of(report["erasure"]["levels"], np.asarray(inv, dtype=np.float64), context, dtype, pipeline)
+    return ("graded" if grade is not None else "inside"), None, grade
 
 
 def per_layer_verdicts(model: ModelRope, context: float, depth: int, eps: float, dtype: str,
@@ -138,14 +163,16 @@ def per_layer_verdicts(model: ModelRope, context: float, depth: int, eps: float,
     sliding_window)`` with their own RoPE (Gemma's local base) or the main one, chunked-attention layers (Llama 4)
     at ``min(context, attention_chunk_size)``, full-attention layers at the context; layers without RoPE are
     listed, not judged. Empty for a model whose layers are all alike."""
-    kinds = set(model.layer_types) | set(model.layers)
+    kinds = (set(model.layer_types) | set(model.layers)) - {"no_rope"}
+    if kinds == {"full_attention"} and not model.nope_layers:
+        kinds = set()  # every layer alike (a v5 config lists layer_types even then)
     if model.sliding_window is not None and not kinds:
         kinds = {"sliding_attention"}  # Mistral v0.1: every layer slides
     if model.attention_chunk is not None and not kinds:
         kinds = {"chunked_attention"}  # Llama 4: RoPE layers attend within chunks
     out: dict[str, dict[str, Any]] = {}
     for kind in sorted(kinds):
-        rope = model.layers.get(kind, model.rope)
+        rope = model.rope_of(kind) or model.rope
         window = (model.sliding_window if kind.startswith("sliding") else
                   model.attention_chunk if kind.startswith("chunked") else None)
         seen = min(context, float(window)) if window else context
@@ -154,15 +181,16 @@ def per_layer_verdicts(model: ModelRope, context: float, depth: int, eps: float,
             count = model.depth - model.nope_layers  # the layers with RoPE
         theta = effective_theta_min(rope, seen)
         base_eff = effective_base(theta, rope.rotary_dim)
+        layer_inv = inv_freq(rope, seen)
         layer = zone_report(base_eff, seen, rope.rotary_dim, depth=depth, eps=eps, dtype=dtype, pipeline=pipeline,
-                            inv=inv_freq(rope, seen))
-        reasons = failing(layer)
+                            inv=layer_inv)
+        verdict, violated, grade = judge(layer, layer_inv, seen, dtype, pipeline)
         out[kind] = {"context_seen": int(seen) if float(seen).is_integer() else seen, "layers": count,
-                     "rope_type": rope.rope_type, "effective_base": base_eff, "verdict": layer["verdict"],
-                     "first_violated": reasons[0] if reasons else None}
+                     "rope_type": rope.rope_type, "effective_base": base_eff, "verdict": verdict,
+                     "first_violated": violated, "grade": grade}
     if model.nope_layers:
         out["no_rope"] = {"context_seen": int(context), "layers": model.nope_layers, "rope_type": None,
-                          "effective_base": None, "verdict": "no RoPE", "first_violated": None}
+                          "effective_base": None, "verdict": "no RoPE", "first_violated": None, "grade": None}
     return out
 
 

@@ -228,3 +228,42 @@ def erasure_block(inv: NDArray[np.float64], context: float, dtype: str, pipeline
 def failing_levels(block: dict[str, Any]) -> list[dict[str, Any]]:
     """The levels of an ``erasure`` object whose law says they fail (``holds`` False), in ``LEVELS`` order."""
     return [lv for lv in block["levels"] if lv["holds"] is False]
+
+
+def resolution_kept_up_to(inv: NDArray[np.float64], context: float, dtype: str, pipeline: str) -> int | None:
+    """The largest context ``L' <= L`` over which no pair loses single-token resolution at the code level (the
+    law of ``derived_levels``, on the slowest stored pair: the erased pairs are always the slowest ones), by
+    bisection on ``log L'``; None when no pair loses it over ``[0, L)``."""
+    formats = pipeline_formats(dtype, pipeline)
+    stored = buffer_from_frequencies(np.asarray(inv, dtype=np.float64), dtype, pipeline)
+    slowest = np.array([float(stored[stored > 0].min())]) if (stored > 0).any() else stored[:1]
+    phases_in_dtype = formats.position.precision < 24
+
+    def erased(L: float) -> bool:
+        end = max(int(L), 2)
+        if phases_in_dtype:
+            frac, _ = _native_fractions(slowest, formats, end, np.zeros(2))
+        else:
+            frac = cast_fraction(slowest, formats.store, 0, end)
+        return bool(erased_by_law(frac)[0])
+
+    found = last_unerased(erased, 2.0, float(max(2, math.ceil(context))), 1.0 + 1e-3)
+    return None if found is None else int(found)
+
+
+def grade_of(levels: list[dict[str, Any]], inv: NDArray[np.float64], context: float, dtype: str,
+             pipeline: str) -> dict[str, Any] | None:
+    """The graded note of a setting whose lower bounds hold and whose positions stay distinct but whose slowest
+    pairs lose single-token resolution at the code level: ``level``, ``pairs`` (erased) of ``of``, ``from_context``
+    (``resolution_kept_up_to``: the context from which it is lost), ``meaning`` and a one-line ``note``; None when
+    the code level holds."""
+    code = next(lv for lv in levels if lv["level"] == "code")
+    if code["holds"] is not False:
+        return None
+    n = int(np.asarray(inv).size)
+    start = resolution_kept_up_to(inv, context, dtype, pipeline)
+    where = f"from a context of ~{start:,} tokens" if start else "from the first tokens"
+    return {"level": "code", "pairs": code["erased_pairs"], "of": n, "from_context": start,
+            "meaning": MEANING["code"],
+            "note": f"slow pairs lose single-token resolution ({code['erased_pairs']} of {n} pairs, {where}; "
+                    f"{dtype} {pipeline}); positions stay distinct"}

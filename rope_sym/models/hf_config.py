@@ -7,10 +7,14 @@ Rules (Hugging Face transformers 5.x semantics):
 - base: ``rope_theta`` inside ``rope_parameters`` or at top level (GPT-NeoX: ``rotary_emb_base``); when absent
   the transformers default 10000 is used with a visible warning.
 - fraction: ``partial_rotary_factor`` (GPT-NeoX: ``rotary_pct``), default 1.
-- scaling: ``rope_parameters`` (v5) or ``rope_scaling`` (v4), with ``type`` accepted for ``rope_type`` and the old
-  spelling ``su`` for ``longrope``; a top-level ``original_max_position_embeddings`` (Phi-3) takes priority.
-- per layer: ``rope_parameters`` keyed by layer type (``full_attention`` / ``sliding_attention``), or Gemma-3's
-  ``rope_local_base_freq`` (sliding layers unscaled at that base, full layers scaled).
+- scaling: ``rope_scaling`` (v4) when set, else ``rope_parameters`` (v5), as transformers 5.x reads them (a
+  warning when both are set and disagree), with ``type`` accepted for ``rope_type`` and the old spelling ``su``
+  for ``longrope``; a top-level ``original_max_position_embeddings`` (Phi-3) takes priority.
+- per layer: ``rope_parameters`` keyed by layer type (``full_attention`` / ``sliding_attention``), Gemma-3's
+  ``rope_local_base_freq`` (sliding layers unscaled at that base, full layers scaled) or ModernBERT's
+  ``global_rope_theta`` / ``local_rope_theta``.
+- what the config leaves out, its architecture's transformers defaults fill in (Gemma 3's bases and layer
+  pattern, Qwen2's ``use_sliding_window``, Llama 4's ``no_rope_layers``): ``rope_sym.models.architectures``.
 
 Errors name the key (``InvalidRopeConfig``, a ``ValueError``); where transformers only warns, a ``UserWarning``.
 
@@ -31,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from rope_sym.errors import RopeSymError
+from rope_sym.models.architectures import TEXT_MODEL_TYPES, layer_layout, with_architecture_defaults
 from rope_sym.scaling import REQUIRED_KEYS, InvalidRopeConfig, RopeConfig
 from rope_sym.spectrum.spec import check_positive_integer, finite_real
 
@@ -56,7 +61,8 @@ _KNOWN_KEYS = {"rope_type", "type", "rope_theta", "partial_rotary_factor", "orig
 class ModelRope:
     """A model's RoPE: the main (global-attention) layer's ``rope``, every layer type's, context and depth; the
     ``sliding_window`` of sliding-attention layers, the per-layer ``layer_types`` when the config lists them, and
-    the number of layers without RoPE (``nope_layers``, Llama 4's ``no_rope_layers`` zeros)."""
+    the number of layers without RoPE (``nope_layers``, Llama 4's ``no_rope_layers`` zeros, listed as ``no_rope``
+    in ``layer_types``), and ``hub_id``: the config's ``_name_or_path`` when it names one."""
 
     name: str
     rope: RopeConfig
@@ -67,6 +73,13 @@ class ModelRope:
     layer_types: tuple[str, ...] = ()
     nope_layers: int = 0
     attention_chunk: int | None = None
+    hub_id: str | None = None
+
+    def rope_of(self, layer_type: str) -> RopeConfig | None:
+        """The RoPE of a layer type: its own (Gemma 3's local base), else the main one; None for ``no_rope``."""
+        if layer_type == "no_rope":
+            return None
+        return self.layers.get(layer_type, self.rope)
 
 
 def _number(key: str, value: object) -> float:
@@ -181,17 +194,34 @@ def _top_level_defaults(config: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _layer_structure(config: Mapping[str, Any]) -> tuple[int | None, tuple[str, ...], int, int | None]:
-    """``(sliding_window, layer_types, nope_layers, attention_chunk)`` of a config (absent: None, (), 0, None)."""
-    window = config.get("sliding_window")
-    sliding = None if window is None or isinstance(window, bool) else _integer("sliding_window", window)
-    raw_types = config.get("layer_types")
-    types = tuple(str(t) for t in raw_types) if isinstance(raw_types, list) else ()
-    no_rope = config.get("no_rope_layers")
-    nope = sum(1 for flag in no_rope if not flag) if isinstance(no_rope, list) else 0
+def _layer_structure(config: Mapping[str, Any], depth: int | None) -> tuple[int | None, tuple[str, ...], int,
+                                                                         int | None]:
+    """``(sliding_window, layer_types, nope_layers, attention_chunk)`` of a config (absent: None, (), 0, None), as
+    its architecture's transformers configuration class resolves them (``rope_sym.models.architectures``)."""
+    types, window, nope = layer_layout(config, depth)
+    sliding = None if window is None else _integer("sliding_window", window)
     chunk = config.get("attention_chunk_size")
     chunked = None if chunk is None or isinstance(chunk, bool) else _integer("attention_chunk_size", chunk)
     return sliding, types, nope, chunked
+
+
+def _rope_keys(config: Mapping[str, Any], name: str) -> Any:
+    """The rope-parameters dict of a config: ``rope_scaling`` when it is set, else ``rope_parameters``, as
+    transformers 5.x reads them (``rope_scaling or rope_parameters``); a warning when both are set and disagree."""
+    v5, v4 = config.get("rope_parameters"), config.get("rope_scaling")
+    if isinstance(v5, Mapping) and isinstance(v4, Mapping) and v5 and v4:
+        def norm(d: Mapping[str, Any]) -> dict[str, Any]:
+            out = {("rope_type" if k == "type" else k): v for k, v in d.items()}
+            return {k: TYPE_ALIASES.get(v, v) if k == "rope_type" else v for k, v in out.items()}
+
+        a, b = norm(v5), norm(v4)
+        differ = sorted(k for k in set(a) | set(b) if (k in b and a.get(k) != b[k])
+                        or (k not in b and k not in ("rope_theta", "partial_rotary_factor")))
+        if differ:
+            shown = ", ".join(f"{k} ({a.get(k)!r} vs {b.get(k)!r})" for k in differ)
+            warnings.warn(f"{name}: 'rope_parameters' and 'rope_scaling' disagree on {shown}; transformers reads "
+                          "'rope_scaling', and so does rope-sym", UserWarning, stacklevel=3)
+    return v4 if v4 else v5
 
 
 def read_config(path: Path) -> Any:
@@ -229,16 +259,26 @@ def from_hf_config(config: Mapping[str, Any] | str | Path, name: str | None = No
     if not isinstance(config, Mapping):
         raise InvalidRopeConfig(f"a config must be a JSON object, got {type(config).__name__}")
     if isinstance(config.get("text_config"), Mapping):
-        config = {**config["text_config"], **{k: v for k, v in config.items() if k == "_name_or_path"}}
+        outer = str(config.get("model_type", "")).lower()
+        text = dict(config["text_config"])
+        if "model_type" not in text and outer in TEXT_MODEL_TYPES:
+            text["model_type"] = TEXT_MODEL_TYPES[outer]
+        config = {**text, **{k: v for k, v in config.items() if k == "_name_or_path"}}
     name = name or str(config.get("_name_or_path", "config"))
+    config = with_architecture_defaults(config)
+    hub_id = config.get("_name_or_path") if isinstance(config.get("_name_or_path"), str) else None
     head_dim = _head_dim(config)
     context = (None if config.get("max_position_embeddings") is None
                else _integer("max_position_embeddings", config["max_position_embeddings"]))
     depth = None if config.get("num_hidden_layers") is None else _integer("num_hidden_layers",
                                                                          config["num_hidden_layers"])
     top = _top_level_defaults(config)
-    params = config.get("rope_parameters", config.get("rope_scaling"))
+    params = _rope_keys(config, name)
     model_type = str(config.get("model_type", "")).lower()
+    if params is None and config.get("global_rope_theta") is not None:  # ModernBERT: a base per layer type
+        params = {"full_attention": {"rope_type": "default", "rope_theta": config["global_rope_theta"]},
+                  "sliding_attention": {"rope_type": "default",
+                                        "rope_theta": config.get("local_rope_theta", DEFAULT_THETA)}}
     no_rope_keys = params is None and "rope_theta" not in top
     if no_rope_keys and (model_type in ABSOLUTE_POSITION_TYPES or config.get("position_embedding_type")
                          in ("absolute", "relative_key", "relative_key_query") or config.get("alibi")):
@@ -254,7 +294,7 @@ def from_hf_config(config: Mapping[str, Any] | str | Path, name: str | None = No
             merged = {**top, **layer_params}
             layers[layer_type] = _rope_from_params(merged, config, head_dim, context, f"{name} [{layer_type}]")
         main = layers.get("full_attention") or next(iter(layers.values()))
-        return ModelRope(name, main, layers, context, depth, *_layer_structure(config))
+        return ModelRope(name, main, layers, context, depth, *_layer_structure(config, depth), hub_id=hub_id)
     main = _rope_from_params({**top, **params}, config, head_dim, context, name)
     if config.get("rope_local_base_freq") is not None:  # Gemma-3 (transformers 4.x): sliding layers unscaled
         local = {"rope_type": "default", "rope_theta": config["rope_local_base_freq"]}
@@ -262,4 +302,4 @@ def from_hf_config(config: Mapping[str, Any] | str | Path, name: str | None = No
             local["partial_rotary_factor"] = top["partial_rotary_factor"]
         layers = {"full_attention": main,
                   "sliding_attention": _rope_from_params(local, config, head_dim, context, f"{name} [sliding]")}
-    return ModelRope(name, main, layers, context, depth, *_layer_structure(config))
+    return ModelRope(name, main, layers, context, depth, *_layer_structure(config, depth), hub_id=hub_id)

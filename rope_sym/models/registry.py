@@ -156,6 +156,66 @@ def find_entry(name: str) -> ModelEntry:
     raise UnknownModel(f"unknown model {name!r} (known: {', '.join(MODELS)})")
 
 
+HUB_IDS: dict[str, tuple[str, ...]] = {
+    "Llama-2-7B": ("meta-llama/Llama-2-7b-hf", "meta-llama/Llama-2-7b-chat-hf"),
+    "Llama-3-8B": ("meta-llama/Meta-Llama-3-8B", "meta-llama/Meta-Llama-3-8B-Instruct"),
+    "Llama-3.1-8B": ("meta-llama/Llama-3.1-8B", "meta-llama/Llama-3.1-8B-Instruct", "meta-llama/Meta-Llama-3.1-8B",
+                     "meta-llama/Meta-Llama-3.1-8B-Instruct"),
+    "Llama-3.2-1B": ("meta-llama/Llama-3.2-1B", "meta-llama/Llama-3.2-1B-Instruct"),
+    "Llama-4-Scout-17B-16E": ("meta-llama/Llama-4-Scout-17B-16E", "meta-llama/Llama-4-Scout-17B-16E-Instruct"),
+    "CodeLlama-7B": ("codellama/CodeLlama-7b-hf",),
+    "Mistral-7B-v0.1": ("mistralai/Mistral-7B-v0.1",),
+    "Mixtral-8x7B": ("mistralai/Mixtral-8x7B-v0.1", "mistralai/Mixtral-8x7B-Instruct-v0.1"),
+    "Mistral-Nemo-12B": ("mistralai/Mistral-Nemo-Base-2407", "mistralai/Mistral-Nemo-Instruct-2407"),
+    "DeepSeek-V2-Lite": ("deepseek-ai/DeepSeek-V2-Lite", "deepseek-ai/DeepSeek-V2-Lite-Chat"),
+    "DeepSeek-V2": ("deepseek-ai/DeepSeek-V2", "deepseek-ai/DeepSeek-V2-Chat"),
+    "DeepSeek-V3": ("deepseek-ai/DeepSeek-V3", "deepseek-ai/DeepSeek-V3-Base"),
+    "Qwen2.5-7B": ("Qwen/Qwen2.5-7B",),
+    "Qwen2.5-7B-Instruct-1M": ("Qwen/Qwen2.5-7B-Instruct-1M",),
+    "Qwen3-8B": ("Qwen/Qwen3-8B",),
+    "Gemma-2-9B": ("google/gemma-2-9b", "google/gemma-2-9b-it"),
+    "Gemma-3-27B": ("google/gemma-3-27b-it", "google/gemma-3-27b-pt"),
+    "Phi-3.5-mini": ("microsoft/Phi-3.5-mini-instruct",),
+    "GPT-NeoX-20B": ("EleutherAI/gpt-neox-20b",),
+    "Pythia-1.4B": ("EleutherAI/pythia-1.4b",),
+    "Falcon-7B": ("tiiuae/falcon-7b",),
+    "Command-R": ("CohereForAI/c4ai-command-r-v01",),
+    "gpt-oss-20b": ("openai/gpt-oss-20b",),
+}
+"""Hugging Face hub ids whose ``config.json`` a registry entry describes (matched on the repository name, so a
+local copy named after it matches too)."""
+
+
+def registry_entry_for(hint: str | None) -> ModelEntry | None:
+    """The registry entry whose hub ids name the same repository as ``hint`` (a hub id, ``_name_or_path`` or a
+    directory; compared on the last path component, case-insensitively), or None."""
+    if not hint:
+        return None
+    repo = hint.rstrip("/").replace("\\", "/").split("/")[-1].lower()
+    for name, ids in HUB_IDS.items():
+        if any(repo == hub_id.split("/")[-1].lower() for hub_id in ids):
+            return MODELS[name]
+    return None
+
+
+def registry_disagreements(model: ModelRope, hint: str | None = None) -> list[str]:
+    """One sentence per RoPE fact (context, base) where a config read from elsewhere disagrees with the registry
+    entry of the same model (``registry_entry_for`` the hint, else the config's ``_name_or_path``); empty when
+    none does or no entry matches. The config's own value is what rope-sym uses; the sentence says so."""
+    entry = registry_entry_for(hint) or registry_entry_for(model.hub_id)
+    if entry is None:
+        return []
+    known = from_hf_config(entry.config, name=entry.name)
+    out = []
+    if model.context is not None and known.context is not None and model.context != known.context:
+        out.append(f"{model.name}: max_position_embeddings {model.context:,} disagrees with the registry's "
+                   f"{entry.name} ({known.context:,}); the config's value is used")
+    if model.rope.base != known.rope.base:
+        out.append(f"{model.name}: rope_theta {model.rope.base:g} disagrees with the registry's {entry.name} "
+                   f"({known.rope.base:g}); the config's value is used")
+    return out
+
+
 def get_model(name: str) -> ModelRope:
     """The parsed RoPE settings of a registry model."""
     entry = find_entry(name)

@@ -18,7 +18,8 @@ def models_case_study(options: CheckOptions) -> Outcome:
     with warnings.catch_warnings(record=True) as caught:  # registry warnings (Llama-4-Scout's equal bands)
         warnings.simplefilter("always")
         reports = case_study()
-    consistent = all((r["verdict"] == "inside") == (r["first_violated"] is None) for r in reports)
+    consistent = all((r["verdict"] == "outside") == (r["first_violated"] is not None)
+                     and (r["verdict"] == "graded") == (r["grade"] is not None) for r in reports)
     inside = sum(r["verdict"] == "inside" for r in reports)
     paper = sum(r["verdict_paper"] == "inside" for r in reports)
     changed = {r["model"]: f"{r['verdict_paper']} -> {r['verdict']}" for r in reports
@@ -28,7 +29,8 @@ def models_case_study(options: CheckOptions) -> Outcome:
                          f"derived walls ({paper} by the paper's wall; changed: {', '.join(changed) or 'none'})",
                          models=len(reports), inside=inside, inside_paper=paper, changed=changed,
                          warnings=sorted({str(w.message) for w in caught}),
-                         outside={r["model"]: r["first_violated"] for r in reports if r["verdict"] != "inside"})
+                         outside={r["model"]: r["first_violated"] for r in reports if r["verdict"] == "outside"},
+                         graded={r["model"]: r["grade"]["note"] for r in reports if r["verdict"] == "graded"})
 
 
 @check("models-scaling-transformers", "effective inverse frequencies match transformers' rope init to float32 "

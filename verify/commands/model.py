@@ -16,6 +16,8 @@ from verify.report import Document, Shown, add_format_argument, emit_json, forma
 def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", metavar="MODEL", help="a registry model (see `verify models`), a config.json, a model "
                         "directory, or a hub id (org/name) in the local Hugging Face cache")
+    parser.add_argument("--revision", default="main", help="with a hub id: the branch, tag or commit in the local "
+                        "Hugging Face cache (default main)")
     parser.add_argument("--context", type=float, help="context in tokens (default: max_position_embeddings)")
     add_precision_arguments(parser)
     add_strict_argument(parser)
@@ -26,7 +28,7 @@ def _configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    model = resolve_model(args.model)
+    model = resolve_model(args.model, args.revision)
     report = model_report(model, context=args.context, dtype=args.dtype, depth=args.depth, eps=args.eps,
                           pipeline=args.pipeline)
     if emit_json(args, report):
@@ -50,9 +52,14 @@ def _run(args: argparse.Namespace) -> int:
     doc.line(f"(precision: the paper's wall, eps_mach of {args.dtype}; verdict by it: {report['verdict_paper']})\n")
     add_levels(doc, report, "derived walls on the effective spectrum (erasure laws, no scan):")
     first = report["first_violated"]
-    doc.line(f"\nverdict: {report['verdict']}" + (f" (fails first: {first}: {report['meaning']})"
-                                                    if first in MEANING else f" (first bound violated: {first})"
-                                                    if first else ""))
+    grade = report["grade"]
+    text = f"verdict: {report['verdict']}" + (f" (fails first: {first}: {report['meaning']})"
+                                               if first in MEANING else f" (first bound violated: {first})"
+                                               if first else f" ({grade['note']})" if grade else "")
+    if report["judged_per_layer"]:  # the bound table above is at the full context; the verdict is the layers'
+        text += ("; judged per layer type at the context each sees (table below), the bounds above are at the full "
+                 "context")
+    doc.line("\n" + text)
     for kind, layer in report["layers"].items():
         doc.line(f"  layer type {kind}: {layer['rope_type']}, base {format_number(layer['base'])}, effective theta_min "
                  f"{format_number(layer['effective_theta_min'])}")

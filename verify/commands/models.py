@@ -33,9 +33,18 @@ def case_study_rows(reports: list[dict]) -> tuple[list[str], list[list[object]]]
         code = next(lv for lv in r["erasure"]["levels"] if lv["level"] == "code")
         rows.append([r["model"], r["rope_type"], r["nominal_base"], r["effective_base"],
                      r["effective_theta_min"], int(r["context"]), r["depth"], *margins,
-                     f"{code['erased_pairs']}/{r['rotary_dim'] // 2}", r["verdict"], r["first_violated"] or "-",
+                     f"{code['erased_pairs']}/{r['rotary_dim'] // 2}", _verdict_cell(r), r["first_violated"] or "-",
                      r["verdict_paper"]])
     return headers, rows
+
+
+PER_LAYER_MARK = "*"  # a verdict judged per layer type: the row's margins (full context) do not decide it
+
+
+def _verdict_cell(report: dict) -> Shown:
+    """The verdict, marked when judged per layer type (the table's margins are at the full context)."""
+    mark = PER_LAYER_MARK if report["judged_per_layer"] else ""
+    return Shown(report["verdict"], report["verdict"] + mark)
 
 
 # the columns a narrow terminal loses first (the verdicts and what decides them stay)
@@ -63,9 +72,15 @@ def _run(args: argparse.Namespace) -> int:
         headers, rows = case_study_rows(reports)
         doc.table(headers, rows, drop_order=_drop_order(headers))
         inside = sum(r["verdict"] == "inside" for r in reports)
+        graded = sum(r["verdict"] == "graded" for r in reports)
         paper = sum(r["verdict_paper"] == "inside" for r in reports)
         doc.line(f"{inside} of {len(reports)} models inside the zone by the derived walls ({paper} by the "
-                 "paper's wall)")
+                 "paper's wall)" + (f"; {graded} graded: inside the bounds, slow pairs lose single-token "
+                                    "resolution" if graded else ""))
+        if any(r["judged_per_layer"] for r in reports):
+            doc.line(f"{PER_LAYER_MARK} judged per layer type, each at the context it sees (sliding-window or "
+                     "no-RoPE layers): the margins shown are at the full context, so a negative one need not decide "
+                     "the verdict; `verify model NAME` shows each layer type")
         show(args, doc)
     return strict_status(args, reports)
 

@@ -5,12 +5,15 @@ retrofit factor a target context needs."""
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from rope_sym.bounds.closed_forms import DEFAULT_EPS
 from rope_sym.bounds.recommend import model_reach, recommend
+from rope_sym.models.serving import RETROFIT_KINDS
 from verify.commands import Command, UsageError, command
 from verify.commands.zone import add_precision_arguments
-from verify.report import add_format_argument, emit_json, format_number, output_format
+from verify.report import Document, add_format_argument, emit_json, format_number, output_format, show, terminal_width
+from verify.serving_text import render_serving, wrap
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
@@ -19,6 +22,10 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--depth", type=int, default=None, help="layers N (default 1; with --model: its own)")
     parser.add_argument("--eps", type=float, default=DEFAULT_EPS, help=f"coherence threshold (default {DEFAULT_EPS})")
     parser.add_argument("--model", metavar="MODEL", help="a registry model, config.json, model directory or hub id")
+    parser.add_argument("--retrofit", choices=RETROFIT_KINDS, default="yarn",
+                        help="with --model and --context: the retrofit whose config blocks are printed (default yarn)")
+    parser.add_argument("--revision", default="main", help="with a hub id: the branch, tag or commit in the local "
+                        "Hugging Face cache (default main)")
     add_precision_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print the answer as JSON")
     add_format_argument(parser)
@@ -28,28 +35,70 @@ def _base(x: float | None) -> str:
     return "none" if x is None else ("no upper limit" if x == float("inf") else f"{x:.4g}")
 
 
+def _serving(model: Any, args: argparse.Namespace, reach: dict[str, Any]) -> dict[str, Any]:
+    """The pasteable blocks of the ``--retrofit`` kind for the target (``rope_sym.models.serving``), at the factor
+    ``model_reach`` chose raised to the headroom rule; None blocks and the reason when none works or none is
+    needed (the target within the model's own context and already inside)."""
+    from rope_sym.models.registry import HUB_IDS, find_entry
+    from rope_sym.models.serving import HEADROOM_DECADES, InvalidRetrofit, headroom_factor, serving_blocks
+
+    target = reach["target"]
+    if target["already_inside"] and model.context is not None and target["context"] <= model.context:
+        return {"blocks": None, "headroom": None, "error": None}
+    try:
+        model_id = HUB_IDS.get(find_entry(args.model).name, ("MODEL",))[0]
+    except ValueError:
+        model_id = args.model if "/" in args.model and not args.model.endswith(".json") else "MODEL"
+    try:
+        s = headroom_factor(model, args.retrofit, target["factor"], target["context"], depth=args.depth,
+                            eps=args.eps, dtype=args.dtype, pipeline=args.pipeline)
+        blocks = serving_blocks(model, args.retrofit, s, target["context"], depth=args.depth, eps=args.eps,
+                                dtype=args.dtype, pipeline=args.pipeline, model_id=model_id)
+    except InvalidRetrofit as exc:
+        return {"blocks": None, "headroom": None, "error": str(exc)}
+    rule = (f"suggested: the smallest factor (a multiple of 0.25, coarser past 8) covering the target with "
+            f">= {HEADROOM_DECADES} decades over every lower bound")
+    return {"blocks": blocks, "headroom": {"minimal_s": target["factor"], "suggested_s": s,
+                                           "margin_required": HEADROOM_DECADES, "rule": rule}, "error": None}
+
+
 def _run(args: argparse.Namespace) -> int:
-    if output_format(args) == "csv":  # the answer is prose: lines wrap to the width (table), stay whole (markdown)
+    if output_format(args) == "csv":  # the answer is prose and pasteable blocks, no table: refused before the work
         raise UsageError("--format csv: recommend prints no table; use --format json")
+    doc = Document()  # prose (wrapped to the width in the table format, whole in markdown)
     if args.model:
         from rope_sym.bounds.models import resolve_model
 
-        reach = model_reach(resolve_model(args.model), args.context, args.depth, args.eps, args.dtype, args.pipeline)
+        model = resolve_model(args.model, args.revision)
+        reach = model_reach(model, args.context, args.depth, args.eps, args.dtype, args.pipeline)
+        if "target" in reach:
+            reach["serving"] = _serving(model, args, reach)
         if emit_json(args, reach):
             return 0
-        print(f"{reach['model']}: effective base {format_number(reach['effective_base'])} at its context "
-              f"{format_number(reach['context'])} ({reach['context_rule']}), depth {reach['depth']}, {args.dtype} "
-              f"{args.pipeline}")
-        print(f"  serves contexts up to {format_number(reach['serves_up_to'])} tokens (bound by "
-              f"{reach['binding']}; limits: " + ", ".join(f"{k} {format_number(v)}" for k, v in reach["limits"].items())
-              + ")")
+        width = terminal_width()
+        lines = wrap(f"{reach['model']}: effective base {format_number(reach['effective_base'])} at its context "
+                     f"{format_number(reach['context'])} ({reach['context_rule']}), depth {reach['depth']}, "
+                     f"{args.dtype} {args.pipeline}", width, "")
+        lines += wrap(f"serves contexts up to {format_number(reach['serves_up_to'])} tokens (bound by "
+                      f"{reach['binding']}; limits: " + ", ".join(f"{k} {format_number(v)}"
+                                                                  for k, v in reach["limits"].items()) + ")", width)
         if "target" in reach:
             t = reach["target"]
             if t["already_inside"]:
-                print(f"  a context of {format_number(t['context'])} needs no scaling")
+                lines += wrap(f"a context of {format_number(t['context'])} needs no scaling by the bounds (s = 1)"
+                              + ("; serving it still needs the longer length written:" if reach["serving"]["blocks"]
+                                 else ""), width)
             else:
-                print(f"  a context of {format_number(t['context'])} needs a retrofit factor s = {t['factor']:.4g} "
-                      f"(linear, YaRN, llama3: factor s; NTK: base {t['ntk_base']:.4g})")
+                lines += wrap(f"a context of {format_number(t['context'])} needs a retrofit factor s = "
+                              f"{t['factor']:.4g} (linear, YaRN, llama3: factor s; NTK: base {t['ntk_base']:.4g})",
+                              width)
+            serving = reach["serving"]
+            if serving.get("blocks"):  # already fitted to the width, each line pasteable
+                lines += render_serving(serving["blocks"], width, serving["headroom"]).split("\n")
+            elif serving.get("error"):
+                lines += wrap(f"no {args.retrofit} retrofit to paste: {serving['error']}", width)
+        doc.line("\n".join(lines))
+        show(args, doc)
         return 0
     if args.context is None or args.head_dim is None:
         raise UsageError("recommend needs --context and --head-dim (or --model)")
@@ -58,21 +107,22 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     low, high = r["base_min"], r["base_max"]
     inp = r["input"]
-    print(f"context {format_number(inp['context'])}, head dim {inp['head_dim']}, depth {inp['depth']}, eps {inp['eps']}"
-          f", {inp['dtype']} {inp['pipeline']}")
-    print(f"  base_min: {_base(low['exact'])} (exact; paper form {_base(low['paper'])}), bound by {low['binding']}")
-    print(f"  base_max: {_base(high['derived'])} ({high['binding']}); the paper's wall: {_base(high['paper'])} "
-          f"(exact form {_base(high['paper_exact'])})")
+    doc.line(f"context {format_number(inp['context'])}, head dim {inp['head_dim']}, depth {inp['depth']}, "
+             f"eps {inp['eps']}, {inp['dtype']} {inp['pipeline']}")
+    doc.line(f"  base_min: {_base(low['exact'])} (exact; paper form {_base(low['paper'])}), bound by {low['binding']}")
+    doc.line(f"  base_max: {_base(high['derived'])} ({high['binding']}); the paper's wall: {_base(high['paper'])} "
+             f"(exact form {_base(high['paper_exact'])})")
     men = r["men"]
     if men["base"] is not None:
-        print(f"  Men et al.'s bound (B(m) >= 0 on [0, L]): {_base(men['base'])}"
-              + ("; not a half-line: larger bases fail again" if men["not_a_half_line"] else ""))
+        doc.line(f"  Men et al.'s bound (B(m) >= 0 on [0, L]): {_base(men['base'])}"
+                 + ("; not a half-line: larger bases fail again" if men["not_a_half_line"] else ""))
     if r["feasible"] and high["derived"] == float("inf"):
-        print(f"  choose a base of at least {_base(low['exact'])}")
+        doc.line(f"  choose a base of at least {_base(low['exact'])}")
     elif r["feasible"]:
-        print(f"  choose a base in [{_base(low['exact'])}, {_base(high['derived'])})")
+        doc.line(f"  choose a base in [{_base(low['exact'])}, {_base(high['derived'])})")
     else:
-        print("  no base meets every lower bound and keeps every pair resolved here")
+        doc.line("  no base meets every lower bound and keeps every pair resolved here")
+    show(args, doc)
     return 0
 
 

@@ -24,14 +24,21 @@ def add_precision_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_strict_argument(parser: argparse.ArgumentParser) -> None:
-    """``--strict``: exit status 1 when a verdict is outside (for scripts)."""
+    """``--strict``: exit status 1 when a verdict is outside (for scripts); ``--strict-graded``: also when a
+    model's verdict is graded (slow pairs lose single-token resolution, positions distinct)."""
     parser.add_argument("--strict", "--fail-outside", action="store_true", dest="strict",
                         help="exit with status 1 when a verdict is outside the zone")
+    parser.add_argument("--strict-graded", action="store_true", dest="strict_graded",
+                        help="exit with status 1 when a verdict is outside or graded (slow pairs lose "
+                             "single-token resolution)")
 
 
 def strict_status(args: argparse.Namespace, reports: list[dict[str, Any]]) -> int:
-    """0, or 1 under ``--strict`` when any report's verdict is outside."""
-    return 1 if getattr(args, "strict", False) and any(r["verdict"] != "inside" for r in reports) else 0
+    """0, or 1 under ``--strict`` when any report's verdict is outside (a bound fails or positions merge), under
+    ``--strict-graded`` when any is outside or graded."""
+    failing = {"outside", "graded"} if getattr(args, "strict_graded", False) else (
+        {"outside"} if getattr(args, "strict", False) else set())
+    return 1 if any(r["verdict"] in failing for r in reports) else 0
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
