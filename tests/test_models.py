@@ -141,6 +141,25 @@ def test_cli_models_table() -> None:
     assert f"{inside} of {len(MODELS)} models inside" in run.stdout
 
 
+def test_cli_models_table_explains_verdicts_judged_per_layer() -> None:
+    # Llama-4-Scout: negative dc/depth margins at the full context, yet inside: its RoPE layers see 8192 tokens
+    run = verify("models")
+    assert run.returncode == 0, run.stderr
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reports = {r["model"]: r for r in case_study()}
+    scout = reports["Llama-4-Scout-17B-16E"]
+    assert scout["judged_per_layer"] and scout["verdict"] == "inside"
+    assert scout["bounds"]["depth"]["margin_decades"] < 0
+    rows = {line.split()[0]: line.split() for line in run.stdout.splitlines() if line.split()}
+    for name, report in reports.items():
+        marked = report["verdict"] + "*"
+        assert (marked in rows[name]) == report["judged_per_layer"], (name, rows[name])
+    assert any(line.startswith("* judged per layer type") for line in run.stdout.splitlines())
+    csv_run = verify("models", "--format", "csv")  # machine formats carry the bare verdict
+    assert "Llama-4-Scout-17B-16E," in csv_run.stdout and "inside*" not in csv_run.stdout
+
+
 def test_cli_models_json_is_pure_json_on_stdout() -> None:
     run = verify("models", "--json")
     assert run.returncode == 0, run.stderr
