@@ -94,7 +94,9 @@ def _run(args: argparse.Namespace) -> int:
                               width)
             serving = reach["serving"]
             if serving.get("blocks"):  # already fitted to the width, each line pasteable
-                lines += render_serving(serving["blocks"], width, serving["headroom"]).split("\n")
+                blocks = render_serving(serving["blocks"], width, serving["headroom"]).split("\n")
+                markdown = output_format(args) == "markdown"  # a fence keeps the JSON and commands verbatim
+                lines += ["", "```text", *blocks, "```"] if markdown else blocks
             elif serving.get("error"):
                 lines += wrap(f"no {args.retrofit} retrofit to paste: {serving['error']}", width)
         doc.line("\n".join(lines))
