@@ -105,6 +105,7 @@ EVERY_COMMAND_BAD_INPUT = {
     "checks": ["no-such-check"],
     "all": ["all", "--json-out", "/no/such/dir/out.json"],
     "recommend": ["recommend", "--context", "4096", "--head-dim", "7"],
+    "probe": ["probe", "retrieval", "--trials", "0"],
 }
 
 

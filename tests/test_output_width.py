@@ -31,8 +31,10 @@ CHEAP: dict[str, list[list[str]]] = {
     "plot": [["plot", "--kind", "walls", "--dtype", "bf16"]],
     "attention": [["attention", "--base", "5e5", "--head-dim", "16", "--context", "2048"]],
     "confirm": [["confirm", "--base", "5e5", "--head-dim", "16", "--context", "2048"]],
+    "probe": [["probe", "offset", "--offsets", "0,256", "--tokens", "8", "--dtypes", "fp32"]],
 }
 TORCH_ONLY = {"attention", "confirm"}
+MODEL_ONLY = {"probe"}
 
 
 def test_every_subcommand_has_cheap_arguments_here():
@@ -61,6 +63,11 @@ def test_output_fits_the_width(name, width, monkeypatch, capsys, tmp_path, reque
         request.getfixturevalue("_few_checks")
     if name in TORCH_ONLY:
         pytest.importorskip("torch", reason="torch is an optional extra")
+    if name in MODEL_ONLY:
+        from verify.checks.real_model import _unavailable
+
+        if _unavailable():
+            pytest.skip(f"the packaged model cannot run here: {_unavailable()}")
     monkeypatch.setenv("COLUMNS", str(width))
     for argv in CHEAP[name]:
         out = _run(argv, capsys, tmp_path)

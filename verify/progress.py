@@ -49,3 +49,28 @@ def progress(items: Iterable[T], total: int | None = None, label: str = "", enab
         yield item
         draw(k)
     sys.stderr.write("\n")
+
+
+class Ticker:
+    """A progress bar for work counted in steps (``ticker(k)`` after ``k`` more), drawn like ``progress``; a no-op
+    unless ``enabled`` (default: stderr is a terminal)."""
+
+    def __init__(self, total: int, label: str, unit: str, enabled: bool | None = None) -> None:
+        self.total, self.label, self.unit = total, label, unit
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self.done = 0
+        self.start = time.perf_counter()
+
+    def __call__(self, k: int = 1) -> None:
+        self.done += k
+        if not self.enabled:
+            return
+        elapsed = time.perf_counter() - self.start
+        filled = int(30 * self.done / max(self.total, 1))
+        eta = (f"  ETA {_clock(elapsed / self.done * (self.total - self.done))}"
+               if 0 < self.done < self.total else "")
+        sys.stderr.write(f"\r{self.label} [{'#' * filled}{' ' * (30 - filled)}] {self.done}/{self.total} "
+                         f"{self.unit}  {_clock(elapsed)}{eta}   ")
+        sys.stderr.flush()
+        if self.done >= self.total:
+            sys.stderr.write("\n")

@@ -1,5 +1,6 @@
-"""Where a model's config comes from: a registry name, a ``config.json``, a model directory, a hub id resolved
-offline in the local Hugging Face cache, a transformers ``PretrainedConfig``, or a dict.
+"""Where a model's config comes from: a registry name, a packaged model (``rope_sym.models.packages``), a
+``.gguf`` file (its metadata), a ``config.json``, a model directory, a hub id resolved offline in the local Hugging
+Face cache, a transformers ``PretrainedConfig``, or a dict.
 
 The cache is the one ``huggingface_hub`` writes: ``$HF_HUB_CACHE``, else ``$HF_HOME/hub``, else
 ``~/.cache/huggingface/hub``, holding ``models--{org}--{name}/refs/main`` (a revision) and
@@ -18,7 +19,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from rope_sym.models.gguf_config import is_gguf, model_from_gguf
 from rope_sym.models.hf_config import InvalidRopeConfig, ModelRope, from_hf_config
+from rope_sym.models.packages import PACKAGED_MODELS, packaged_file, packaged_model
 from rope_sym.models.registry import MODELS, UnknownModel, get_model, registry_disagreements
 
 
@@ -87,7 +90,12 @@ def _load(source: Any, name: str | None, revision: str) -> tuple[ModelRope, str 
         raise InvalidRopeConfig(f"a model must be a name, a path, a hub id, a config or a dict, got "
                                 f"{type(source).__name__}")
     text = str(source)
+    packaged = packaged_model(text)
+    if packaged is not None:  # a model shipped as a PyPI package: its GGUF file's metadata
+        return model_from_gguf(packaged_file(packaged), name=name or packaged.name), packaged.name
     path = Path(text).expanduser()
+    if text.lower().endswith(".gguf") or (path.is_file() and is_gguf(path)):
+        return model_from_gguf(path, name=name), path.name
     if path.is_dir():
         config = path / "config.json"
         if not config.is_file():
@@ -102,5 +110,5 @@ def _load(source: Any, name: str | None, revision: str) -> tuple[ModelRope, str 
             raise UnknownModel(f"{text!r}{at} is not in the local Hugging Face cache ({hub_cache()}); download it "
                                "with huggingface_hub, or give a config.json or a model directory")
         return from_hf_config(found, name=name or text), text
-    raise UnknownModel(f"unknown model {text!r}: not a registry model (known: {', '.join(MODELS)}), a file, a "
-                       "directory or a hub id (org/name)")
+    raise UnknownModel(f"unknown model {text!r}: not a registry model (known: {', '.join(MODELS)}), a packaged "
+                       f"model ({', '.join(PACKAGED_MODELS)}), a file, a directory or a hub id (org/name)")

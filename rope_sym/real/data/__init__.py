@@ -1,0 +1,1 @@
+"""Measured evidence (probe outputs) shipped with the library, one JSON file per packaged model."""
