@@ -31,4 +31,7 @@ def wilson_interval(successes: int, trials: int, z: float = Z95) -> tuple[float,
     centre = p + z2 / (2 * trials)
     spread = z * math.sqrt(p * (1 - p) / trials + z2 / (4 * trials * trials))
     scale = 1 + z2 / trials
-    return max(0.0, (centre - spread) / scale), min(1.0, (centre + spread) / scale)
+    # at k = 0 (k = n) the lower (upper) end is exactly 0 (1); the formula's cancellation leaves ~1e-17 there
+    low = 0.0 if successes == 0 else max(0.0, (centre - spread) / scale)
+    high = 1.0 if successes == trials else min(1.0, (centre + spread) / scale)
+    return low, high
