@@ -192,6 +192,32 @@ class RealModel:
         """Token ids of ``text`` (``special``: with the tokenizer's BOS)."""
         return list(self.tokenizer(text, add_special_tokens=special)["input_ids"])
 
+    def _masks(self, ids: Any, positions: Any) -> Any:
+        """The attention mask of a run at explicit ``positions``: all ones (``(B, T)``), and for a model with
+        sliding-window layers (``layer_types`` naming ``sliding_attention``: Gemma 2/3, Qwen2, ...) one mask per
+        layer type in which a sliding layer's window is measured in **positions**, ``pos_q - pos_k < window``.
+
+        transformers measures the window in token indices (``masking_utils.sliding_window_overlay``:
+        ``kv_idx > q_idx - window``), so across a jump of ``D`` positions a sliding layer would still attend to the
+        tokens before the jump, at a relative rotation ``D`` it never saw in training (its window is ``W``); in the
+        long context the jump stands for, those tokens are out of its window."""
+        mask = torch.ones_like(ids)
+        config = self.model.config
+        window = getattr(config, "sliding_window", None)
+        if not window or "sliding_attention" not in (getattr(config, "layer_types", None) or ()):
+            return mask
+        from transformers.masking_utils import create_causal_mask, create_sliding_window_causal_mask
+
+        shape = torch.empty(ids.shape[0], ids.shape[1], 1, dtype=self.model.dtype, device=ids.device)
+        args = {"config": config, "inputs_embeds": shape, "attention_mask": mask, "cache": None,
+                "position_ids": positions}
+
+        def within_window(batch_idx: Any, head_idx: Any, q_idx: Any, kv_idx: Any) -> Any:
+            return positions[batch_idx, q_idx] - positions[batch_idx, kv_idx] < window
+
+        return {"full_attention": create_causal_mask(**args),
+                "sliding_attention": create_sliding_window_causal_mask(**args, and_mask_function=within_window)}
+
     @torch.no_grad()
     def logits(self, ids: Any, positions: Any, keep: int = 0, attentions: bool = False) -> Any:
         """Next-token logits (float32, on the host) of sequences ``ids`` at ``positions`` (explicit
@@ -203,8 +229,9 @@ class RealModel:
         if single:
             ids_t, pos_t = ids_t[None], pos_t[None]
         # An explicit mask: without one (and without a cache) transformers >= 5 reads a jump in position_ids as the
-        # start of another packed sequence and masks everything before it (masking_utils.find_packed_sequence_indices)
-        mask = torch.ones_like(ids_t)
+        # start of another packed sequence and masks everything before it (masking_utils.find_packed_sequence_indices);
+        # sliding-window layers get their window in positions (_masks)
+        mask = self._masks(ids_t, pos_t)
         out = self.model(input_ids=ids_t, position_ids=pos_t, attention_mask=mask, logits_to_keep=keep,
                          use_cache=False, output_attentions=attentions)
         logits = out.logits.float().cpu()
