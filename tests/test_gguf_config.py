@@ -200,3 +200,26 @@ def test_smollm2_gguf_agrees_with_transformers_reading_it() -> None:
     # and through the generic loader, by file and by packaged name
     assert load_model(path).rope == ours.rope
     assert load_model("smollm2-135m").rope.base == ours.rope.base
+
+
+def test_stored_sliding_pattern_and_local_base_win() -> None:
+    meta = gemma3_meta(depth=8, **{"attention.sliding_window_pattern": 4, "rope.freq_base_swa": 5e4})
+    config = hf_config_from_metadata(meta)
+    assert [i for i, kind in enumerate(config["layer_types"]) if kind == "full_attention"] == [3, 7]
+    assert from_hf_config(config).layers["sliding_attention"].base == 5e4
+
+
+def test_sliding_pattern_as_per_layer_flags() -> None:
+    flags = [True, False, True, True]
+    meta = {k.replace("gemma3", "cohere2"): v for k, v in gemma3_meta(depth=4).items()}
+    meta.update({"general.architecture": "cohere2", "cohere2.attention.sliding_window_pattern": flags})
+    config = hf_config_from_metadata(meta)
+    assert config["layer_types"] == ["sliding_attention", "full_attention", "sliding_attention", "sliding_attention"]
+    assert "rope_local_base_freq" not in config  # no stored local base and no built-in one: one base for all
+    meta["cohere2.attention.sliding_window_pattern"] = flags[:3]
+    with pytest.raises(GgufError, match="lists 3 layers, expected 4"):
+        hf_config_from_metadata(meta)
+
+
+def test_no_pattern_known_means_no_layer_types() -> None:
+    assert "layer_types" not in hf_config_from_metadata(llama_meta(**{"attention.sliding_window": 4096}))

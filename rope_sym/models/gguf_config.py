@@ -16,12 +16,16 @@ GGUF key                                               Hugging Face config key
 ``.original_context_length``                           "original_max_position_embeddings"}``
 ``{arch}.rope.scale_linear`` (older files)             ``rope_scaling`` ``{"rope_type": "linear", "factor"}``
 ``{arch}.attention.sliding_window``                    ``sliding_window``
+``{arch}.attention.sliding_window_pattern`` (newer)    ``layer_types`` (``n``: every ``n``-th layer global; a list:
+                                                       ``True`` marks a sliding layer)
+``{arch}.rope.freq_base_swa`` (newer)                  ``rope_local_base_freq`` (the sliding layers' base)
 tensor ``rope_freqs.weight`` (llama3 converted)        per-pair divisors of ``inv_freq`` (below)
 =====================================================  ==========================================================
 
 Sources: llama.cpp ``gguf-py/gguf/constants.py`` (key names), ``src/llama-model.cpp`` (how they are read) and
 ``convert_hf_to_gguf.py`` (how they are written), ggerganov/llama.cpp@c392e509. Two conventions live in llama.cpp's
-code rather than in the file, and are applied here as llama.cpp applies them:
+code rather than in the file (newer files may store the first as the two keys marked "newer"), and are applied
+here as llama.cpp applies them:
 
 - **Gemma 3** (``gemma3``): sliding-window layers use base 10000 unscaled (``rope_freq_base_train_swa``), and
   every 6th layer is global (the ``swa`` pattern 6: layer ``i`` is global when ``(i + 1) % 6 == 0``); the scaling
@@ -150,14 +154,34 @@ def hf_config_from_metadata(meta: Mapping[str, Any], tensors: Mapping[str, list[
     scaling = _scaling(meta, arch, tensors or {}, int(n_rot or head_dim), config.get("max_position_embeddings"))
     if scaling is not None:
         config["rope_scaling"] = scaling
-    pattern = SLIDING_PATTERNS.get(arch)
-    if pattern and config.get("num_hidden_layers") and config.get("sliding_window"):
-        depth = config["num_hidden_layers"]
-        config["layer_types"] = ["full_attention" if (i + 1) % pattern == 0 else "sliding_attention"
-                                 for i in range(depth)]
-        if arch == "gemma3":
-            config["rope_local_base_freq"] = GEMMA3_LOCAL_BASE
+    layer_types = _layer_types(meta, arch, config.get("num_hidden_layers"), config.get("sliding_window"))
+    if layer_types is not None:
+        config["layer_types"] = layer_types
+        local_base = _get(meta, arch, "rope.freq_base_swa")
+        if local_base is None and arch == "gemma3":
+            local_base = GEMMA3_LOCAL_BASE
+        if local_base is not None:
+            config["rope_local_base_freq"] = float(local_base)
     return config
+
+
+def _layer_types(meta: Mapping[str, Any], arch: str, depth: int | None, window: int | None) -> list[str] | None:
+    """Per-layer attention types of a sliding-window model: ``{arch}.attention.sliding_window_pattern`` when the
+    file has it (a number ``n``: layer ``i`` is global when ``(i + 1) % n == 0``; a list of booleans: ``True`` marks
+    a sliding layer, llama.cpp's ``swa_layers``), else llama.cpp's built-in pattern of the architecture."""
+    if not depth or not window:
+        return None
+    pattern = _get(meta, arch, "attention.sliding_window_pattern")
+    if isinstance(pattern, list):
+        if len(pattern) != depth:
+            raise GgufError(f"GGUF key '{arch}.attention.sliding_window_pattern' lists {len(pattern)} layers, "
+                            f"expected {depth}")
+        return ["sliding_attention" if flag else "full_attention" for flag in pattern]
+    if pattern is None:
+        pattern = SLIDING_PATTERNS.get(arch)
+    if not pattern:
+        return None
+    return ["full_attention" if (i + 1) % int(pattern) == 0 else "sliding_attention" for i in range(depth)]
 
 
 def _scaling(meta: Mapping[str, Any], arch: str, tensors: Mapping[str, list[float]], rotary_dim: int,
