@@ -106,3 +106,39 @@ def test_cli_json_is_the_ledger(capsys):
     assert data[0]["verdict"] == "refined" and data[1]["verdict"] == "confirmed"
     assert main(["claims", "nope"]) == 2
     assert "unknown claim 'nope'" in capsys.readouterr().err
+
+
+def _case_study_results(real: Status | None, first_fail: int = 2560, verdict: str = "inside") -> dict:
+    results = {"models-case-study": _result("models-case-study", models=26, inside=16, inside_paper=14,
+                                            outside=["Llama-2-7B"])}
+    if real is not None:
+        results["real-model"] = _result(
+            "real-model", real, shipped_reach=[2048, first_fail], law=8379.0,
+            zone={"verdict": verdict, "context": 8192, "margins": {"dc_stability": 0.98}})
+    return results
+
+
+def test_a_behaviour_claim_says_when_it_rests_on_the_proxy_only():
+    claim = _claim("liu-case-study")
+    without = judge(claim, _case_study_results(None))
+    skipped = judge(claim, _case_study_results(Status.SKIPPED))
+    assert without.basis.startswith("configs only") and "not run" in without.basis
+    assert skipped.basis.startswith("configs only") and "SKIPPED" in skipped.basis
+
+
+def test_the_case_study_is_decided_on_the_real_model_when_it_ran():
+    claim = _claim("liu-case-study")
+    refuted = judge(claim, _case_study_results(Status.PASS, first_fail=2560))
+    assert refuted.basis == "real model" and refuted.verdict == "refuted" and "SmolLM2" in refuted.reason
+    # had the model retrieved past its context, the real model would not refute the zone
+    agreeing = judge(claim, _case_study_results(Status.PASS, first_fail=16384))
+    assert agreeing.basis == "real model" and "behaves as its zone verdict says" in agreeing.reason
+
+
+def test_every_claim_has_a_known_basis():
+    from verify.claims import BASES
+
+    assert {c.basis for c in CLAIMS} <= set(BASES)
+    assert {c.id for c in CLAIMS if c.real is not None} == {"liu-case-study", "liu-retrofits",
+                                                             "liu-stability-collapse", "du-locality",
+                                                             "du-token-relevance"}

@@ -108,7 +108,7 @@ def test_recommend_gives_the_interval_and_what_binds():
 def test_a_models_reach_and_the_factor_a_target_needs():
     llama2 = load_model("Llama-2-7B")
     reach = model_reach(llama2, target_context=32768)
-    assert reach["binding"] == "lower bounds (depth)" and 1000 < reach["serves_up_to"] < 4096
+    assert reach["binding"] == "lower bounds (depth)" and 1000 < reach["bounds_allow_up_to"] < 4096
     # the factor brings the depth bound exactly to the target: theta_min / s * L = A
     import math
 

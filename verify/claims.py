@@ -9,12 +9,22 @@ fails or is skipped leaves its claims ``open``. ``python -m verify claims [ID ..
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from verify.checks import CheckOptions, CheckResult, Status, run_check
 
 VERDICTS: tuple[str, ...] = ("confirmed", "refuted", "refined", "open")
+BASES: dict[str, str] = {
+    "derivation": "a machine-checked derivation (and numerics at high precision)",
+    "exact computation": "exact computation of the RoPE itself (emulation, scans, closed forms)",
+    "configs": "published model configs read by the toolkit",
+    "proxy": "random query/key vectors or closed-form statistics standing in for a model",
+    "real model": "a trained model run by the toolkit (rope_sym.real), beside the proxy",
+}
+"""What a verdict rests on; ``proxy`` verdicts say nothing measured in a trained model."""
+REAL_CHECK = "real-model"
+"""The check whose figures decide behaviour claims on a trained model."""
 
 Results = dict[str, CheckResult]
 
@@ -26,12 +36,15 @@ class Judgement:
     verdict: str
     reason: str
     figures: dict[str, Any] = field(default_factory=dict)
+    basis: str = ""
 
 
 @dataclass(frozen=True)
 class Claim:
     """One claim: ``id``, ``source``, the ``claim`` in one sentence, the ``checks`` that decide it, the ``command``
-    that reproduces the figures, and ``judge`` (check results -> judgement)."""
+    that reproduces the figures, and ``judge`` (check results -> judgement). ``basis`` says what that judgement
+    rests on (``BASES``); a claim about model behaviour with ``real`` is decided again on the real model when the
+    ``real-model`` check ran (``real(results, judgement)``), and says so."""
 
     id: str
     source: str
@@ -39,6 +52,8 @@ class Claim:
     checks: tuple[str, ...]
     command: str
     judge: Callable[[Results], Judgement]
+    basis: str = "proxy"
+    real: Callable[[Results, Judgement], Judgement] | None = None
 
 
 def figure(results: Results, check: str, *path: str) -> Any:
@@ -156,6 +171,86 @@ def _liu_collapse(r: Results) -> Judgement:
                      f"and {below:.3f} at half of it, and attention loses locality; but it starts above the DC bound "
                      "(Men et al.'s criterion is stricter), so the stability bound is not where collapse begins",
                      rows=rows)
+
+
+# ------------------------------------------------------------------------------------ on the real model
+
+
+def _real(r: Results) -> dict[str, Any]:
+    return r[REAL_CHECK].figures
+
+
+def _reach_text(figs: dict[str, Any]) -> str:
+    lo, hi = figs["shipped_reach"]
+    return f"retrieves a passkey up to {lo:,} tokens and fails by {hi:,}"
+
+
+def _real_collapse(r: Results, proxy: Judgement) -> Judgement:
+    figs = _real(r)
+    zone, (lo, hi) = figs["zone"], figs["shipped_reach"]
+    margin = zone["margins"]["dc_stability"]
+    if margin > 0 and hi < zone["context"]:
+        return Judgement("refined", f"on a trained model, SmolLM2-135M meets the DC-stability bound at its context "
+                         f"{zone['context']:,} (margin {margin:+.2f} decades) yet {_reach_text(figs)}: long-range "
+                         "degradation comes well inside the bound, where the critical-dimension law calibrated to the "
+                         f"measurement puts it; the proxy: {proxy.reason}",
+                         {"real": {"dc_margin": margin, "reach": [lo, hi], "context": zone["context"]},
+                          "proxy": proxy.figures})
+    return Judgement(proxy.verdict, f"the trained model degrades where the bound says ({_reach_text(figs)}); "
+                     f"the proxy: {proxy.reason}", {"real": figs["zone"], "proxy": proxy.figures})
+
+
+def _real_case_study(r: Results, proxy: Judgement) -> Judgement:
+    figs = _real(r)
+    zone, (lo, hi) = figs["zone"], figs["shipped_reach"]
+    if zone["verdict"] != "outside" and hi < zone["context"]:
+        return Judgement("refuted", f"run, SmolLM2-135M is judged {zone['verdict']} at its context "
+                         f"{zone['context']:,} but {_reach_text(figs)}; Liu et al.'s critical-dimension law at the "
+                         f"configured length says {figs['law']:,.0f}: neither the zone nor the law predicts it until "
+                         f"calibrated to the measurement; the configs: {proxy.reason}",
+                         {"real": {"zone": zone, "reach": [lo, hi], "law": figs["law"]}, "configs": proxy.figures})
+    return Judgement(proxy.verdict, f"the trained model behaves as its zone verdict says; the configs: {proxy.reason}",
+                     {"real": zone, "configs": proxy.figures})
+
+
+def _real_retrofits(r: Results, proxy: Judgement) -> Judgement:
+    rows = _real(r)["retrofits"]
+    base = _real(r)["shipped_reach"]
+    extend = [x for x in rows if not x["needs_fine_tuning"] and (x["reach"]["first_fail"] or 1 << 62) > base[1]]
+    broken = [x for x in rows if x["needs_fine_tuning"]]
+    agree = [x for x in rows if x["agrees"]]
+
+    def name(xs: list[dict[str, Any]]) -> str:
+        return ", ".join(x["label"] for x in xs) or "none"
+
+    return Judgement("refined", f"run on SmolLM2-135M without fine-tuning: {name(extend)} extend the measured reach "
+                     f"past {base[1]:,} tokens; {name(broken)} fail below the trained RoPE even at "
+                     f"{rows[0]['shortest']['distance'] if rows else 0:,} tokens (they need fine-tuning); the law "
+                     f"calibrated to the trained reach agrees with {len(agree)} of {len(rows)} measured retrofits; "
+                     f"the configs: {proxy.reason}", {"real": rows, "configs": proxy.figures})
+
+
+def _real_locality(r: Results, proxy: Judgement) -> Judgement:
+    rows = _real(r)["attention"]
+    first, last = rows[0], rows[-1]
+    kept = last["heads_keeping_half"]
+    return Judgement(proxy.verdict if kept < first["retrieval_heads"] else "refined",
+                     f"in SmolLM2-135M, of {first['retrieval_heads']} heads that single out the key at distance 0, "
+                     f"{kept} keep at least half their attention on it at {last['distance']:,} tokens (median ratio "
+                     f"{last['key_mass_ratio_median']:.2f}); random-vector proxy on its spectrum: P(prefer the "
+                     f"farther) {last['random_position_inversion']:.3f}; the proxy: {proxy.reason}",
+                     {"real": rows, "proxy": proxy.figures})
+
+
+def _real_tokens(r: Results, proxy: Judgement) -> Judgement:
+    rows = _real(r)["attention"]
+    first, last = rows[0], rows[-1]
+    telling = last["heads_telling_tokens"]
+    share = telling / first["retrieval_heads"] if first["retrieval_heads"] else 0.0
+    return Judgement(proxy.verdict if share <= 0.5 else "refined",
+                     f"in SmolLM2-135M, {telling} of {first['retrieval_heads']} key-reading heads still give the key's "
+                     f"tokens more attention than the other tokens at {last['distance']:,} positions, where retrieval "
+                     f"has failed; the proxy: {proxy.reason}", {"real": rows, "proxy": proxy.figures})
 
 
 # --------------------------------------------------------------------------------------------- Du et al.
@@ -291,64 +386,71 @@ def _yarn_temperature(r: Results) -> Judgement:
 CLAIMS: tuple[Claim, ...] = (
     Claim("liu-aliasing", LIU, "A Nyquist-like lower bound on the base is necessary over a context L.",
           ("claim-aliasing", "derivation-aliasing"), "python -m verify claim-aliasing derivation-aliasing",
-          _liu_aliasing),
+          _liu_aliasing, basis="exact computation"),
     Claim("liu-dc-stability", LIU, "The slow modes' phase drift must stay coherent, a DC-stability lower bound.",
           ("derivation-dc-stability", "numeric-bounds"), "python -m verify derivation-dc-stability numeric-bounds",
-          _liu_dc),
+          _liu_dc, basis="derivation"),
     Claim("liu-depth", LIU, "Misalignment compounds over N layers and tightens the bound with depth.",
           ("claim-depth-stack", "derivation-depth"), "python -m verify claim-depth-stack derivation-depth",
-          _liu_depth),
+          _liu_depth, basis="proxy"),
     Claim("liu-precision-wall", LIU, "A base above about 1/eps_mach makes per-token phase updates indistinguishable: "
           "positions are erased even without aliasing.", ("erasure-law-constant", "erasure-law-cast"),
           "python -m verify erasure-law-constant erasure-law-cast; python -m verify erasure --base 1e6 --head-dim "
-          "128 --context 131072 --dtype bf16", _liu_wall),
+          "128 --context 131072 --dtype bf16", _liu_wall, basis="exact computation"),
     Claim("liu-zone", LIU, "The bounds form a feasible zone that depends on precision and depth.",
           ("claim-zone",), "python -m verify zone --base 5e5 --context 131072 --head-dim 128 --dtype bf16",
-          _liu_zone),
+          _liu_zone, basis="exact computation"),
     Claim("liu-million-wall", LIU, "Beyond about a million tokens a hard precision wall stands, whatever the "
           "architecture and training.", ("claim-zone",),
-          "python -m verify zone --base 1e7 --context 2000000 --head-dim 128 --depth 32", _liu_million),
+          "python -m verify zone --base 1e7 --context 2000000 --head-dim 128 --depth 32", _liu_million,
+          basis="exact computation"),
     Claim("liu-case-study", LIU, "The successes, failures and retrofits of LLaMA, Mistral and DeepSeek line up with "
-          "the bounds.", ("models-case-study",), "python -m verify models", _liu_case_study),
+          "the bounds.", ("models-case-study",), "python -m verify models", _liu_case_study,
+          basis="configs", real=_real_case_study),
     Claim("liu-retrofits", LIU, "Community retrofits (linear, NTK, YaRN, llama3) move models into the zone.",
-          ("claim-retrofits",), "python -m verify claim-retrofits", _liu_retrofits),
+          ("claim-retrofits",), "python -m verify claim-retrofits", _liu_retrofits,
+          basis="configs", real=_real_retrofits),
     Claim("liu-stability-collapse", LIU, "Models that violate the stability bound show attention collapse and "
           "long-range degradation.", ("claim-stability-collapse",), "python -m verify claim-stability-collapse",
-          _liu_collapse),
+          _liu_collapse, basis="proxy", real=_real_collapse),
     Claim("du-locality", DU, "The probability that attention prefers a farther position tends to 1/2.",
-          ("du-position-inversion",), "python -m verify du-position-inversion", _du_locality),
+          ("du-position-inversion",), "python -m verify du-position-inversion", _du_locality,
+          basis="proxy", real=_real_locality),
     Claim("du-token-relevance", DU, "The probability that token relevance inverts between positions tends to 1/2.",
-          ("du-token-inversion",), "python -m verify du-token-inversion", _du_token),
+          ("du-token-inversion",), "python -m verify du-token-inversion", _du_token, basis="proxy", real=_real_tokens),
     Claim("du-score-move", DU, "A key moved to another position can keep its score.", ("du-aliasing",),
-          "python -m verify du-aliasing", _du_move),
+          "python -m verify du-aliasing", _du_move, basis="exact computation"),
     Claim("du-score-replace", DU, "A key replaced by another token can keep its score.",
           ("claim-score-replace", "du-token-inversion"), "python -m verify claim-score-replace du-token-inversion",
-          _du_replace),
+          _du_replace, basis="proxy"),
     Claim("du-base-tradeoff", DU, "A larger base helps tell tokens apart and hurts telling positions apart; no base "
           "keeps both.", ("du-position-inversion", "du-token-inversion"),
-          "python -m verify du-position-inversion du-token-inversion", _du_tradeoff),
+          "python -m verify du-position-inversion du-token-inversion", _du_tradeoff, basis="proxy"),
     Claim("du-multihead", DU, "Multi-head, multi-layer architectures do not overcome this.", ("claim-multihead",),
-          "python -m verify claim-multihead", _du_multihead),
+          "python -m verify claim-multihead", _du_multihead, basis="proxy"),
     Claim("explainer-relative", EXPLAINERS, "Scores depend only on n - m, and rotations keep norms.",
-          ("derivation-relative-position",), "python -m verify derivation-relative-position", _relative),
+          ("derivation-relative-position",), "python -m verify derivation-relative-position", _relative,
+          basis="derivation"),
     Claim("explainer-layouts", EXPLAINERS, "Half-split and interleaved layouts are one rotation up to a permutation.",
-          ("derivation-relative-position",), "python -m verify latex --format text", _layouts),
+          ("derivation-relative-position",), "python -m verify latex --format text", _layouts, basis="derivation"),
     Claim("explainer-theta63", EXPLAINERS, "At d = 128 and base 1e4 the slowest frequency is about 1e-4, a period of "
-          "about 20000 pi tokens.", ("claim-explainers",), "python -m verify claim-explainers", _theta63),
+          "about 20000 pi tokens.", ("claim-explainers",), "python -m verify claim-explainers", _theta63,
+          basis="exact computation"),
     Claim("explainer-llama-base", EXPLAINERS, "LLaMA uses base 1e6.", ("claim-explainers",),
-          "python -m verify models", _llama_base),
+          "python -m verify models", _llama_base, basis="configs"),
     Claim("explainer-llama3-wrap", EXPLAINERS, "Llama 3's base 5e5 keeps the slowest pair from wrapping within 128K.",
-          ("claim-explainers",), "python -m verify zone --base 5e5 --context 131072 --head-dim 128", _llama3_wrap),
+          ("claim-explainers",), "python -m verify zone --base 5e5 --context 131072 --head-dim 128", _llama3_wrap,
+          basis="exact computation"),
     Claim("explainer-fp16-positions", EXPLAINERS, "fp16 cannot tell position 100,000 from 100,001.",
           ("claim-explainers",), "python -m verify erasure --base 1e4 --head-dim 64 --context 100002 --dtype fp16 "
-          "--pipeline native", _fp16_positions),
+          "--pipeline native", _fp16_positions, basis="exact computation"),
     Claim("explainer-ntk", EXPLAINERS, "NTK-aware scaling keeps the fast pairs and interpolates the slow ones.",
-          ("claim-explainers",), "python -m verify claim-explainers", _ntk),
+          ("claim-explainers",), "python -m verify claim-explainers", _ntk, basis="exact computation"),
     Claim("explainer-yarn-lambda", EXPLAINERS, "YaRN's per-pair factor is (beta alpha - beta + 1)/(beta alpha) with "
           "beta linear in i, tending to 1/alpha for the slowest pairs.", ("claim-explainers",),
-          "python -m verify claim-explainers models-scaling-transformers", _yarn_lambda),
+          "python -m verify claim-explainers models-scaling-transformers", _yarn_lambda, basis="exact computation"),
     Claim("explainer-yarn-temperature", EXPLAINERS, "YaRN's attention factor is 0.1 ln s + 1.", ("claim-explainers",),
-          "python -m verify claim-explainers", _yarn_temperature),
+          "python -m verify claim-explainers", _yarn_temperature, basis="exact computation"),
 )
 
 CLAIM_IDS: tuple[str, ...] = tuple(c.id for c in CLAIMS)
@@ -363,7 +465,7 @@ class ClaimResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.claim.id, "source": self.claim.source, "claim": self.claim.claim,
-                "verdict": self.judgement.verdict, "reason": self.judgement.reason,
+                "verdict": self.judgement.verdict, "reason": self.judgement.reason, "basis": self.judgement.basis,
                 "figures": self.judgement.figures, "command": self.claim.command, "checks": list(self.claim.checks)}
 
 
@@ -385,9 +487,15 @@ def judge(claim: Claim, results: Results) -> Judgement:
         name = missing[0]
         return Judgement("open", f"check {name} {results[name].status.value}: {results[name].headline}")
     try:
-        judgement = claim.judge(results)
+        judgement = replace(claim.judge(results), basis=claim.basis)
+        real = results.get(REAL_CHECK)
+        if claim.real is not None and real is not None and real.status is Status.PASS:
+            judgement = replace(claim.real(results, judgement), basis="real model")
+        elif claim.real is not None:
+            why = "not run" if real is None else f"{real.status.value}: {real.headline}"
+            judgement = replace(judgement, basis=f"{claim.basis} only (real model {why})")
     except (KeyError, TypeError, ZeroDivisionError) as exc:
-        return Judgement("open", f"the figures do not decide it ({type(exc).__name__}: {exc})")
+        return Judgement("open", f"the figures do not decide it ({type(exc).__name__}: {exc})", basis=claim.basis)
     if judgement.verdict not in VERDICTS:
         raise ValueError(f"{claim.id}: unknown verdict {judgement.verdict!r}")
     return judgement
@@ -399,7 +507,7 @@ def evaluate(claims: Iterable[Claim], options: CheckOptions,
     claims = list(claims)
     results: Results = {}
     for claim in claims:
-        for name in claim.checks:
+        for name in (*claim.checks, *((REAL_CHECK,) if claim.real is not None else ())):
             if name not in results:
                 results[name] = run(name, options)
     return [ClaimResult(c, judge(c, results)) for c in claims]

@@ -5,9 +5,12 @@ context needs.
 every lower bound (exact and paper forms) holds and no pair is erased at the code level (the derived wall,
 ``rope_sym.bounds.walls.code_wall_base``; the paper's wall beside it), and which bound binds on each side.
 
-``model_reach``: for a model, the largest context its effective base serves, and for a target context the factor
-``s`` of a retrofit that brings it inside. Linear, NTK/dynamic, YaRN and llama3 all divide the slowest frequency by
-``s`` (the ``retrofits`` derivation), so one ``s`` answers for all of them: ``s = theta_min L / A`` with
+``model_reach``: for a model, the largest context its effective base passes the bounds at (a *necessary*
+condition in the paper's model of RoPE: a context beyond it is ruled out, a context within it is not thereby
+served; what a model can be expected to reach is ``rope_sym.real.evidence.expected_reach``), and for a target
+context the factor ``s`` of a retrofit that brings it inside the bounds. Linear, NTK/dynamic, YaRN and llama3 all
+divide the slowest frequency by ``s`` (the ``retrofits`` derivation), so one ``s`` answers for all of them:
+``s = theta_min L / A`` with
 ``A = arccos(eps^(1/N))``, the depth bound ``L theta_min <= A`` solved for ``s``.
 
 >>> r = recommend(131072, 128, depth=32)
@@ -91,7 +94,8 @@ def _code_level_reach(theta_min: float, dtype: str, pipeline: str, limit: int = 
 
 def model_reach(model: ModelRope, target_context: float | None = None, depth: int | None = None,
                 eps: float = cf.DEFAULT_EPS, dtype: str = "fp32", pipeline: str = "hf") -> dict[str, Any]:
-    """How far a model's effective base reaches, and the retrofit factor a target context needs."""
+    """How far a model's effective base passes the bounds (``bounds_allow_up_to``: a necessary condition, not a
+    capability), and the retrofit factor a target context needs to pass them."""
     from rope_sym.bounds.models import effective_spectrum, judged_context
 
     own, rule = judged_context(model)
@@ -107,7 +111,7 @@ def model_reach(model: ModelRope, target_context: float | None = None, depth: in
     binding = min(limits, key=lambda k: limits[k])
     out: dict[str, Any] = {"model": model.name, "context": own, "context_rule": rule, "depth": n,
                            "effective_base": base_eff, "effective_theta_min": theta,
-                           "serves_up_to": math.floor(limits[binding]), "binding": binding, "limits": limits}
+                           "bounds_allow_up_to": math.floor(limits[binding]), "binding": binding, "limits": limits}
     if target_context is not None:
         L = check_context(target_context)
         factor = max(1.0, theta * L / a)

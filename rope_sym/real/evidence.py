@@ -31,6 +31,7 @@ import numpy as np
 
 from rope_sym.bounds.extrapolation import critical_pair, extrapolation_limit
 from rope_sym.errors import RopeSymError
+from rope_sym.models.hf_config import ModelRope
 from rope_sym.scaling import RopeConfig, inv_freq
 from rope_sym.spectrum.spec import RopeSpec
 from rope_sym.spectrum.theta import frequencies_numpy
@@ -146,3 +147,124 @@ def assess(trained: RopeConfig, train_context: int, curves: Sequence[dict[str, A
     return {"train_context": train_context, "critical_pair": critical_pair(trained.rotary_dim, trained.base,
                                                                            train_context),
             "calibrated_pairs": None if pairs is None else list(pairs), "rows": rows}
+
+
+def _kind_of(rope: dict[str, Any], trained_base: float) -> str:
+    """The retrofit kind of a probed RoPE record: ``trained``, ``ntk`` (a base change), or its rope type."""
+    kind = str(rope.get("rope_type", "default"))
+    if kind == "default":
+        return "trained" if float(rope.get("base", trained_base)) == trained_base else "ntk"
+    return kind
+
+
+def matching_evidence(model: ModelRope) -> dict[str, Any] | None:
+    """The shipped evidence measured on this model: a packaged model's record whose RoPE (base, rotary dim,
+    context) is the model's own, found by the model's name or file name."""
+    from rope_sym.models.packages import PACKAGED_MODELS, packaged_model
+
+    packaged = packaged_model(model.name)
+    candidates = [packaged.name] if packaged else [p.name for p in PACKAGED_MODELS.values()
+                                                   if p.filename == model.name]
+    for name in candidates:
+        record = shipped_evidence(name)
+        if record is None:
+            continue
+        rope = record.get("rope", {})
+        if (rope.get("base") == model.rope.base and rope.get("rotary_dim") == model.rope.rotary_dim
+                and rope.get("context") == model.context):
+            return record
+    return None
+
+
+def expected_reach(model: ModelRope) -> dict[str, Any]:
+    """How far the model can be expected to reach, and on what basis: the measured interval when shipped evidence
+    exists (``basis`` "measured"), else Liu et al.'s law at the pre-training length (``basis`` "law"); with the
+    law's own figure, the critical pair and the calibrated pairs (module docstring)."""
+    from rope_sym.models.serving import pretraining_length
+
+    rope = model.rope
+    train = pretraining_length(model)
+    law = law_reach(rope.rotary_dim, rope.base, train, rope if rope.rope_type != "default" else None, train)
+    out: dict[str, Any] = {"train_context": train, "critical_pair": critical_pair(rope.rotary_dim, rope.base, train),
+                           "law": law, "basis": "law", "up_to": law, "measured": None, "calibrated_pairs": None,
+                           "evidence": None}
+    record = matching_evidence(model)
+    if record is None:
+        return out
+    trained = next((c for c in record["curves"] if c["label"] == "trained"), None)
+    if trained is None:
+        return out
+    measured = MeasuredReach("trained", trained["rope"], trained["reach"]["last_pass"],
+                             trained["reach"]["first_fail"])
+    pairs = calibrated_pairs(rope, measured, train)
+    out.update({"basis": "measured", "up_to": measured.last_pass,
+                "measured": {"last_pass": measured.last_pass, "first_fail": measured.first_fail,
+                             "trials": record.get("trials"), "law_agrees": agrees((law, law), measured)},
+                "calibrated_pairs": None if pairs is None else list(pairs),
+                "evidence": {"model": record.get("model"), "command": record.get("command"),
+                             "measured_on": record.get("measured_on")}})
+    return out
+
+
+def retrofit_evidence(model: ModelRope, kind: str) -> list[dict[str, Any]]:
+    """The measured curves of retrofits of ``kind`` on this model (shipped evidence), each with its measured reach
+    and whether it held the trained RoPE's short-distance accuracy (a retrofit that fails where the trained RoPE
+    retrieves needs fine-tuning)."""
+    record = matching_evidence(model)
+    if record is None:
+        return []
+    curves = record["curves"]
+    trained = next((c for c in curves if c["label"] == "trained"), None)
+    out = []
+    for c in curves:
+        rope: dict[str, Any] = next(iter(c["rope"].values()), {}) if c["rope"] else {}
+        if c["label"] == "trained" or _kind_of(rope, model.rope.base) != kind:
+            continue
+        shortest = c["results"][0]
+        trained_short = trained["results"][0] if trained else None
+        broken = trained_short is not None and shortest["high"] < trained_short["low"]
+        out.append({"label": c["label"], "reach": c["reach"], "shortest": shortest, "needs_fine_tuning": broken})
+    return out
+
+
+def interpolation_factor_for(model: ModelRope, kind: str, target: float, pairs: tuple[int, int] | None) -> float:
+    """The factor ``s`` a retrofit of ``kind`` needs for the expected reach to cover ``target``: the critical pair
+    (calibrated, else Liu et al.'s) must not complete a turn before ``target`` in the retrofit's spectrum. For
+    linear, YaRN and llama3 (the pair interpolated by ``s``) ``s = target / P_c``; for NTK (a new base ``b'``,
+    ``s = (b'/b)^((d-2)/d)``) ``b' = (target / 2 pi)^(d / (2 i_c))``."""
+    from rope_sym.models.serving import pretraining_length
+
+    rope = model.rope
+    d = rope.rotary_dim
+    if pairs is None:
+        i_c = critical_pair(d, rope.base, pretraining_length(model))
+        if i_c is None:
+            return 1.0
+        pairs = (i_c, i_c)
+    low = pairs[0]
+    period = float(periods(inv_freq(rope, pretraining_length(model)))[low])
+    if kind == "ntk":
+        if low == 0:
+            return math.inf
+        new_base = (target / (2 * math.pi)) ** (d / (2 * low))
+        return max(1.0, (new_base / rope.base) ** ((d - 2) / d))
+    return max(1.0, target / period)
+
+
+def law_record() -> list[dict[str, Any]]:
+    """Liu et al.'s law against every shipped measurement of a trained RoPE: ``model``, ``law`` (the reach at the
+    configured pre-training length), ``last_pass`` and ``first_fail`` (the measured interval)."""
+    from rope_sym.models.packages import PACKAGED_MODELS
+
+    out = []
+    for name in PACKAGED_MODELS:
+        record = shipped_evidence(name)
+        if record is None:
+            continue
+        trained = next((c for c in record["curves"] if c["label"] == "trained"), None)
+        assessment = next((r for r in record.get("assessment", {}).get("rows", []) if r["label"] == "trained"), None)
+        if trained is None or assessment is None:
+            continue
+        out.append({"model": name, "law": assessment["law"], "last_pass": trained["reach"]["last_pass"],
+                    "first_fail": trained["reach"]["first_fail"]})
+    return out

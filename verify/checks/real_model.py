@@ -19,7 +19,38 @@ MODEL = "smollm2-135m"
 OFFSETS = (0, 1 << 20, 1 << 24)
 DISTANCES = (256, 2048, 8192)
 TRIALS = 8
+ATTENTION_DISTANCES = (0, 2048, 32768)
 
+
+def _zone_and_law(model: Any) -> dict[str, Any]:
+    """The toolkit's verdict on the model at its context (the bounds) and Liu et al.'s law, for the claims."""
+    from rope_sym.bounds.models import model_report
+    from rope_sym.real.evidence import expected_reach
+
+    report = model_report(model.rope)
+    expected = expected_reach(model.rope)
+    return {"zone": {"verdict": report["verdict"], "context": report["context"],
+                     "margins": {k: b["margin_decades"] for k, b in report["bounds"].items()}},
+            "law": expected["law"], "calibrated_pairs": expected["calibrated_pairs"]}
+
+
+def _shipped_retrofits(evidence: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Each shipped retrofit curve: its measured reach, the calibrated law's interval and whether they agree, and
+    its accuracy at the shortest distance beside the trained RoPE's (lower: it needs fine-tuning)."""
+    if evidence is None:
+        return []
+    curves = {c["label"]: c for c in evidence["curves"]}
+    trained = curves.get("trained")
+    out = []
+    for row in evidence["assessment"]["rows"]:
+        if row["label"] == "trained":
+            continue
+        curve = curves[row["label"]]
+        short = curve["results"][0]
+        needs = trained is not None and short["high"] < trained["results"][0]["low"]
+        out.append({"label": row["label"], "reach": curve["reach"], "calibrated": row["calibrated"],
+                    "agrees": row["calibrated_agrees"], "shortest": short, "needs_fine_tuning": needs})
+    return out
 
 def _unavailable() -> str | None:
     from rope_sym.errors import RopeSymError
@@ -45,6 +76,7 @@ def real_model(options: CheckOptions) -> Outcome:
     reason = _unavailable()
     if reason is not None:
         return Outcome.skipped(reason)
+    from rope_sym.real.attention import attention_table
     from rope_sym.real.evidence import shipped_evidence
     from rope_sym.real.loader import load_real_model
     from rope_sym.real.offset import offset_table
@@ -76,6 +108,10 @@ def real_model(options: CheckOptions) -> Outcome:
             failures.append(f"measured reach ({mine_lo}, {mine_hi}] does not overlap the shipped ({lo}, {hi}]")
         figures["shipped_reach"] = [lo, hi]
     figures["measured_reach"] = list(measured)
+    figures.update(_zone_and_law(model))
+    figures["retrofits"] = _shipped_retrofits(evidence)
+    attention = attention_table(load_real_model(MODEL, attention="eager"), ATTENTION_DISTANCES, 2, seed=0)
+    figures["attention"] = [row.to_dict() for row in attention]
     headline = (f"offset breaks at {next((r.offset for r in rows if r.broken), None)} (positions merge); retrieval "
                 f"{'/'.join(f'{r.successes}' for r in curve.results)} of {TRIALS} at {DISTANCES}; reach "
                 f"({measured[0]}, {measured[1]}]")

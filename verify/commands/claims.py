@@ -18,6 +18,11 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     add_format_argument(parser)
 
 
+def _short_basis(basis: str) -> str:
+    """The basis in a word or two (the full text is in the JSON)."""
+    return {"exact computation": "exact", "real model": "real model"}.get(basis, basis.split(" (")[0])
+
+
 def _run(args: argparse.Namespace) -> int:
     try:
         claims = get_claims(args.ids)
@@ -26,11 +31,16 @@ def _run(args: argparse.Namespace) -> int:
     results = evaluate(claims, CheckOptions(full=args.full, progress=sys.stderr.isatty() and args.format == "table"))
     if not emit_json(args, [r.as_dict() for r in results], key="claims"):
         doc = Document()
-        rows = [[r.claim.id, r.judgement.verdict, r.judgement.reason] for r in results]
-        doc.table(["claim", "verdict", "why (figures: --json)"], rows, elide=2)
+        rows = [[r.claim.id, r.judgement.verdict, _short_basis(r.judgement.basis), r.judgement.reason]
+                for r in results]
+        doc.table(["claim", "verdict", "basis", "why (figures: --json)"], rows, elide=3)
         counts = {v: sum(r.judgement.verdict == v for r in results) for v in ("confirmed", "refined", "refuted",
                                                                              "open")}
         doc.line("\n" + ", ".join(f"{n} {v}" for v, n in counts.items()))
+        proxies = [r.claim.id for r in results if r.judgement.basis.startswith("proxy")]
+        if proxies:
+            doc.line(f"resting on proxies only (random vectors or closed-form statistics, no trained model): "
+                     f"{', '.join(proxies)}")
         show(args, doc)
     return 0
 

@@ -8,9 +8,11 @@ import argparse
 from rope_sym.bounds import BOUND_NAMES, model_report, resolve_model
 from rope_sym.bounds.closed_forms import DEFAULT_EPS
 from rope_sym.bounds.walls import MEANING
+from rope_sym.real.evidence import expected_reach
 from verify.commands import Command, command
 from verify.commands.zone import add_levels, add_precision_arguments, add_strict_argument, strict_status
-from verify.report import Document, Shown, add_format_argument, emit_json, format_number, show
+from verify.reach_text import expected_lines
+from verify.report import Document, Shown, add_format_argument, emit_json, format_number, show, terminal_width
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
@@ -31,6 +33,7 @@ def _run(args: argparse.Namespace) -> int:
     model = resolve_model(args.model, args.revision)
     report = model_report(model, context=args.context, dtype=args.dtype, depth=args.depth, eps=args.eps,
                           pipeline=args.pipeline)
+    report["expected_reach"] = expected_reach(model)  # beside the verdict: what the model can be expected to reach
     if emit_json(args, report):
         return strict_status(args, [report])
     doc = Document()
@@ -60,6 +63,8 @@ def _run(args: argparse.Namespace) -> int:
         text += ("; judged per layer type at the context each sees (table below), the bounds above are at the full "
                  "context")
     doc.line("\n" + text)
+    doc.line("  (the verdict is the bounds': necessary conditions in the paper's model of RoPE, not a capability)")
+    doc.line("\n".join(expected_lines(report["expected_reach"], terminal_width())))
     for kind, layer in report["layers"].items():
         doc.line(f"  layer type {kind}: {layer['rope_type']}, base {format_number(layer['base'])}, effective theta_min "
                  f"{format_number(layer['effective_theta_min'])}")

@@ -71,6 +71,19 @@ def _load(args: argparse.Namespace, dtype: str, attention: str = "sdpa") -> Any:
     return load_real_model(args.model, dtype=dtype, attention=attention)
 
 
+def _fingerprint(model: Any) -> dict[str, Any]:
+    """The model's RoPE as evidence is matched on (``rope_sym.real.evidence.matching_evidence``)."""
+    return {"base": model.rope.rope.base, "rotary_dim": model.rope.rope.rotary_dim, "context": model.rope.context,
+            "rope_type": model.rope.rope.rope_type}
+
+
+def _command_line(args: argparse.Namespace, distances: list[int], trials: int) -> str:
+    """The command that reproduces a retrieval run."""
+    ropes = " ".join(f"--rope {r}" for r in (args.rope or ["trained"]))
+    return (f"python -m verify probe retrieval --model {args.model} {ropes} --distances "
+            f"{','.join(str(d) for d in distances)} --trials {trials} --seed {args.seed}")
+
+
 def _header(doc: Document, model: Any) -> None:
     rope = model.rope
     doc.line(f"{model.name}: {rope.rope.rope_type} RoPE, base {format_number(rope.rope.base)}, rotary dim "
@@ -103,8 +116,9 @@ def _retrieval(args: argparse.Namespace) -> int:
     train = pretraining_length(model.rope)
     records = [c.to_dict() for c in curves]
     assessment: dict[str, Any] = assess(model.rope.rope, train, records)
-    data = {"model": model.name, "dtype": dtype, "pipeline": pipeline, "trials": trials, "seed": args.seed,
-            "curves": records, "assessment": assessment, "load_seconds": model.load_seconds,
+    data = {"model": model.name, "rope": _fingerprint(model), "command": _command_line(args, distances, trials),
+            "measured_on": time.strftime("%Y-%m-%d"), "dtype": dtype, "pipeline": pipeline, "trials": trials,
+            "seed": args.seed, "curves": records, "assessment": assessment, "load_seconds": model.load_seconds,
             "probe_seconds": seconds, "trials_per_second": ticker.done / seconds if seconds else None}
     if emit_json(args, data):
         return 0

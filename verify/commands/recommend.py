@@ -12,6 +12,7 @@ from rope_sym.bounds.recommend import model_reach, recommend
 from rope_sym.models.serving import RETROFIT_KINDS
 from verify.commands import Command, UsageError, command
 from verify.commands.zone import add_precision_arguments
+from verify.reach_text import evidence_lines, expected_lines
 from verify.report import Document, add_format_argument, emit_json, format_number, output_format, show, terminal_width
 from verify.serving_text import render_serving, wrap
 
@@ -68,10 +69,22 @@ def _run(args: argparse.Namespace) -> int:
     doc = Document()  # prose (wrapped to the width in the table format, whole in markdown)
     if args.model:
         from rope_sym.bounds.models import resolve_model
+        from rope_sym.real.evidence import expected_reach, interpolation_factor_for, retrofit_evidence
 
         model = resolve_model(args.model, args.revision)
         reach = model_reach(model, args.context, args.depth, args.eps, args.dtype, args.pipeline)
+        expected = expected_reach(model)
+        reach["expected"] = expected
         if "target" in reach:
+            t = reach["target"]
+            pairs = expected["calibrated_pairs"]
+            evidence_s = interpolation_factor_for(model, args.retrofit, t["context"],
+                                                  None if pairs is None else (pairs[0], pairs[1]))
+            t["bounds_factor"] = t["factor"]
+            t["expected_factor"] = evidence_s
+            t["factor"] = max(t["factor"], evidence_s)  # both: the bounds' necessary factor and the reach's
+            t["already_inside"] = t["factor"] == 1.0
+            t["evidence"] = retrofit_evidence(model, args.retrofit)
             reach["serving"] = _serving(model, args, reach)
         if emit_json(args, reach):
             return 0
@@ -79,19 +92,23 @@ def _run(args: argparse.Namespace) -> int:
         lines = wrap(f"{reach['model']}: effective base {format_number(reach['effective_base'])} at its context "
                      f"{format_number(reach['context'])} ({reach['context_rule']}), depth {reach['depth']}, "
                      f"{args.dtype} {args.pipeline}", width, "")
-        lines += wrap(f"serves contexts up to {format_number(reach['serves_up_to'])} tokens (bound by "
-                      f"{reach['binding']}; limits: " + ", ".join(f"{k} {format_number(v)}"
-                                                                  for k, v in reach["limits"].items()) + ")", width)
+        lines += wrap(f"the bounds allow contexts up to {format_number(reach['bounds_allow_up_to'])} tokens "
+                      f"(bound by {reach['binding']}; limits: " + ", ".join(
+                          f"{k} {format_number(v)}" for k, v in reach["limits"].items())
+                      + "): a necessary condition in the paper's model of RoPE, not a capability", width)
+        lines += expected_lines(expected, width)
         if "target" in reach:
             t = reach["target"]
             if t["already_inside"]:
-                lines += wrap(f"a context of {format_number(t['context'])} needs no scaling by the bounds (s = 1)"
+                lines += wrap(f"a context of {format_number(t['context'])} needs no scaling (s = 1)"
                               + ("; serving it still needs the longer length written:" if reach["serving"]["blocks"]
                                  else ""), width)
             else:
-                lines += wrap(f"a context of {format_number(t['context'])} needs a retrofit factor s = "
-                              f"{t['factor']:.4g} (linear, YaRN, llama3: factor s; NTK: base {t['ntk_base']:.4g})",
+                lines += wrap(f"a context of {format_number(t['context'])} needs a {args.retrofit} factor s = "
+                              f"{t['factor']:.4g}: {t['bounds_factor']:.4g} to pass the bounds, "
+                              f"{t['expected_factor']:.4g} for the expected reach ({expected['basis']}) to cover it",
                               width)
+            lines += evidence_lines(t["evidence"], args.retrofit, width)
             serving = reach["serving"]
             if serving.get("blocks"):  # already fitted to the width, each line pasteable
                 blocks = render_serving(serving["blocks"], width, serving["headroom"]).split("\n")
