@@ -372,6 +372,25 @@ def test_pipeline_rotary_hf_is_bit_identical_to_transformers(smollm2: Any) -> No
         assert torch.equal(cos, cos2) and torch.equal(sin, sin2)
 
 
+def test_casting_keeps_the_rotary_frequencies_in_fp32(smollm2: Any) -> None:
+    """``Module.to(bf16)`` would round ``inv_freq`` (the invfreq-cast pipeline) and casting back would keep the
+    rounding; the hf pipeline holds them in fp32, as loaded."""
+    import torch
+
+    own = smollm2.original_rotary
+    before = own.inv_freq.clone()
+    assert before.dtype == torch.float32
+    try:
+        smollm2.to("bf16")
+        assert own.inv_freq.dtype == torch.float32 and torch.equal(own.inv_freq, before)
+        assert next(smollm2.model.parameters()).dtype == torch.bfloat16
+    finally:
+        smollm2.to("fp32")
+    assert torch.equal(own.inv_freq, before)
+    expected = 1.0 / (1e5 ** (torch.arange(0, 64, 2, dtype=torch.int64).float() / 64))  # transformers' formula
+    assert torch.equal(own.inv_freq, expected)
+
+
 def test_set_rope_replaces_and_restores(smollm2: Any) -> None:
     from rope_sym.real.rotary import PipelineRotary
 

@@ -32,6 +32,8 @@ from rope_sym.torch_backend.runtime import TORCH_DTYPES, resolve_device, torch
 
 DTYPES = ("fp32", "bf16", "fp16")
 """Activation dtypes a real model runs in."""
+FP32_BUFFERS = "_rope_sym_fp32_buffers"
+"""Attribute of a model's own rotary module holding its buffers as loaded, in fp32 (``RealModel.to``)."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,9 @@ class RealModel:
     def __post_init__(self) -> None:
         if self.original_rotary is None:
             self.original_rotary = self.model.model.rotary_emb
+        if not hasattr(self.original_rotary, FP32_BUFFERS):  # the buffers as loaded (fp32), kept through casts
+            setattr(self.original_rotary, FP32_BUFFERS, {name: buffer.detach().clone() for name, buffer in
+                                                         self.original_rotary.named_buffers(recurse=False)})
         if not self.active:
             self.active = {str(kind): self.rope_of(kind) for kind in self.layer_kinds}
 
@@ -181,11 +186,16 @@ class RealModel:
         self.active = {str(k): v for k, v in chosen.items()}
 
     def to(self, dtype: str) -> None:
-        """Cast the weights to activation ``dtype`` (fp32, bf16, fp16)."""
+        """Cast the weights to activation ``dtype`` (fp32, bf16, fp16); the rotary frequencies stay in fp32."""
         fmt = check_dtype(dtype).name
         if fmt not in DTYPES:
             raise RopeSymError(f"a model runs in {', '.join(DTYPES)}, not {dtype!r}")
         self.model.to(TORCH_DTYPES[fmt])
+        # Module.to casts every floating buffer, the rotary inv_freq too: that is the invfreq-cast pipeline, and
+        # casting back to fp32 would keep the rounded values. The hf pipeline holds inv_freq in fp32 (transformers
+        # computes it in fp32 and from_pretrained(dtype=...) leaves it there), so the loaded buffers are put back.
+        for name, buffer in getattr(self.original_rotary, FP32_BUFFERS).items():
+            self.original_rotary._buffers[name] = buffer.to(self.device)
         self.dtype = fmt
 
     def encode(self, text: str, special: bool = False) -> list[int]:
