@@ -252,28 +252,45 @@ def _periods(base: float = 1e4, head_dim: int = 64, scale: float = 1.0) -> np.nd
 
 
 @pytest.mark.parametrize(("last_pass", "first_fail"), [(2048, 4096), (3000, 3100), (1000, None), (None, 500)])
-def test_calibrated_pairs_and_predicted_reach(last_pass: int | None, first_fail: int | None) -> None:
-    from rope_sym.real.evidence import MeasuredReach, calibrated_pairs, predicted_reach
+def test_calibrated_length_is_the_measured_interval_when_both_ends_are_on_the_grid(
+        last_pass: int | None, first_fail: int | None) -> None:
+    from rope_sym.real.evidence import MeasuredReach, calibrated_length
 
-    measured = MeasuredReach("trained", {}, last_pass, first_fail)
-    lo, hi = float(last_pass or 0), math.inf if first_fail is None else float(first_fail)
-    p = _periods()
-    inside = [i for i, period in enumerate(p) if lo <= period <= hi]
-    if not inside:  # no period in the interval: the first pair above its lower end
-        inside = [next(i for i, period in enumerate(p) if period >= lo)] * 2
-    expected = (inside[0], inside[-1])
-    pairs = calibrated_pairs(TRAINED, measured, 2048)
-    assert pairs == expected
-    # a linear x4 interpolation multiplies every period by 4
+    length = calibrated_length(MeasuredReach("trained", {}, last_pass, first_fail))
+    assert length == (None if last_pass is None or first_fail is None else (float(last_pass), float(first_fail)))
+
+
+def _critical(length: float, base: float = 1e4, head_dim: int = 64) -> int:
+    """The first pair whose period is not below ``length``, by a direct scan of the periods."""
+    return next(i for i, period in enumerate(_periods(base, head_dim)) if period >= length)
+
+
+@pytest.mark.parametrize("length", [(2048.0, 2560.0), (3000.0, 9000.0)])
+def test_the_refined_law_keeps_the_critical_pair_in_the_phase_range_it_saw(length: tuple[float, float]) -> None:
+    from rope_sym.real.evidence import phase_range_reach
+
+    # the trained RoPE itself: the reach is the calibrated length
+    assert phase_range_reach(TRAINED, TRAINED, length, 2048) == pytest.approx(length, rel=1e-12)
+    # linear x4 divides every frequency by 4: the phase range is reached 4 times later
     linear = RopeConfig("linear", 64, 1e4, max_position_embeddings=8192, factor=4.0)
-    predicted = predicted_reach(linear, pairs, 2048)
-    assert predicted == pytest.approx((4 * p[expected[0]], 4 * p[expected[1]]), rel=1e-12)
+    assert phase_range_reach(TRAINED, linear, length, 2048) == pytest.approx((4 * length[0], 4 * length[1]),
+                                                                             rel=1e-12)
+    # a new base b' multiplies the range of pair c by (b'/b)^(2c/d), c the critical pair at each end
+    rebased = RopeConfig("default", 64, 1e6, max_position_embeddings=2048)
+    ratios = [(1e6 / 1e4) ** (2 * _critical(end) / 64) for end in length]
+    expected = (length[0] * min(ratios), length[1] * max(ratios))
+    assert phase_range_reach(TRAINED, rebased, length, 2048) == pytest.approx(expected, rel=1e-9)
 
 
-def test_calibrated_pairs_none_when_every_period_is_below() -> None:
-    from rope_sym.real.evidence import MeasuredReach, calibrated_pairs
+def test_the_refined_law_agrees_with_the_shipped_ntk_measurements_and_not_with_liu_at_the_configured_length() -> None:
+    from rope_sym.real.evidence import assess_record, shipped_evidence
 
-    assert calibrated_pairs(TRAINED, MeasuredReach("trained", {}, 10**9, None), 2048) is None
+    record = shipped_evidence("smollm2-135m")
+    assert record is not None
+    rows = {r["label"]: r for r in assess_record(record)["rows"]}
+    ntk = [label for label in rows if label.startswith("ntk")]
+    assert ntk and all(rows[label]["calibrated_agrees"] for label in ntk)  # out of sample: calibrated on trained
+    assert not any(r["law_agrees"] for r in rows.values())  # Liu et al. at 8,192 overstates every reach
 
 
 @pytest.mark.parametrize(("predicted", "last_pass", "first_fail", "expected"), [

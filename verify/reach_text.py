@@ -28,7 +28,9 @@ def expected_lines(expected: dict[str, Any], width: int) -> list[str]:
                 f"failing by {format_number(first) if first else 'beyond the grid'} ({measured['trials']} trials "
                 f"per distance, 95% intervals); {law}, which "
                 + ("agrees" if measured["law_agrees"] else "the measurement refutes")
-                + f"; calibrated critical pairs {expected['calibrated_pairs']}", width)
+                + "; the model behaves as if trained on "
+                + f"{format_number(measured['last_pass'])}-{format_number(first)} tokens (the calibrated length)",
+                width)
 
 
 def evidence_lines(evidence: list[dict[str, Any]], kind: str, width: int) -> list[str]:
@@ -44,8 +46,11 @@ def evidence_lines(evidence: list[dict[str, Any]], kind: str, width: int) -> lis
                           f"{format_number(short['distance'])}, below the trained RoPE there: this retrofit needs "
                           "fine-tuning to work", width)
         else:
+            predicted = e.get("predicted")
+            law = ("" if predicted is None else f"; the refined law predicted ({format_number(round(predicted[0]))}, "
+                   f"{format_number(round(predicted[1]))}]: " + ("agrees" if e["agrees"] else "disagrees"))
             lines += wrap(f"evidence: {e['label']} measured without fine-tuning: retrieval up to "
                           f"{format_number(reach['last_pass'])} tokens, failing by "
-                          f"{format_number(reach['first_fail']) if reach['first_fail'] else 'beyond the grid'}",
-                          width)
+                          f"{format_number(reach['first_fail']) if reach['first_fail'] else 'beyond the grid'}"
+                          + law, width)
     return lines

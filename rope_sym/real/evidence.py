@@ -1,4 +1,4 @@
-"""What a model's reach is, by the law and by the measurement, and the law calibrated to the measurement.
+"""What a model's reach is, by the law and by the measurement, and the law refined by the measurement.
 
 Three answers to "how far does this model reach?", kept apart because they are different kinds of claim:
 
@@ -6,16 +6,24 @@ Three answers to "how far does this model reach?", kept apart because they are d
    paper's model of RoPE. A context they rule out is out; a context they allow is not thereby served.
 2. **the extrapolation law** (``rope_sym.bounds.extrapolation``, Liu et al. 2023, "Scaling Laws of RoPE-based
    Extrapolation"): pairs whose period exceeds the training length ``T`` never saw a full turn; the first of them,
-   the critical pair ``i_c``, fixes the reach ``T_extra = 2 pi / theta'_{i_c}`` in the effective spectrum of the
-   RoPE the model runs with (its own: just above ``T``; a larger base or an interpolation: further).
+   the critical pair ``c``, fixes the reach ``T_extra = 2 pi / theta'_c`` in the effective spectrum.
 3. **the measurement** (``rope_sym.real.retrieval``): passkey retrieval against distance; the reach lies in the
    interval ``(last passing distance, first failing distance]``.
 
-When the law and the measurement disagree, the measurement wins and the law is refined: the **calibrated critical
-pairs** are the pairs whose period, at the trained RoPE, falls inside the measured reach interval (the model
-behaves as if trained on a length in that interval). A retrofit's predicted reach is then an interval, from the
-smallest to the largest calibrated pair's period in the retrofit's effective spectrum, and **agrees** with a
-measured reach interval when the two intervals overlap.
+Measured on SmolLM2-135M, the law at the configured length (8,192) says 8,379 tokens; the model retrieves up to
+2,048 and fails by 2,560. The measurement wins and the law is refined in two steps:
+
+- **calibrated length**: the model behaves as if trained on ``T_eff`` in the measured interval of its own RoPE
+  (not on its configured length);
+- **phase range**: a pair that never completed a turn in training saw phases up to ``theta_c T_eff`` only, so a
+  RoPE with frequencies ``theta'`` stays in range while ``D theta'_c <= T_eff theta_c``: its reach is
+  ``T_eff theta_c / theta'_c`` (the lower side of the bracket ``T (b'/b)^(d_extra/d) <= T_extra'`` derived in
+  ``derivations/extrapolation.py``, which Liu et al.'s ``2 pi b'^(d_extra/d)`` overstates by up to ``b^(2/d)``).
+
+A RoPE's predicted reach is then an interval (from ``T_eff``'s interval), and **agrees** with a measured reach
+interval when the two overlap. The refined law assumes what a base change does (the fast pairs, which saw full
+turns, barely move); interpolating retrofits (linear, YaRN) change the fast pairs or the attention temperature and
+need fine-tuning, which the measurement shows as a failure at short distance.
 """
 
 from __future__ import annotations
@@ -62,23 +70,26 @@ def periods(frequencies: Sequence[float] | np.ndarray) -> np.ndarray:
         return np.where(theta > 0, 2 * math.pi / np.where(theta > 0, theta, 1.0), math.inf)
 
 
-def calibrated_pairs(trained: RopeConfig, measured: MeasuredReach, context: float) -> tuple[int, int] | None:
-    """The pairs whose period at the trained RoPE lies in the measured reach interval (the first pair at or
-    above ``last_pass`` through the last one at or below ``first_fail``), or None when no pair's period does."""
-    lo, hi = measured.interval
-    p = periods(inv_freq(trained, context))
-    inside = [i for i, period in enumerate(p) if lo <= period <= hi]
-    if not inside:
-        above = [i for i, period in enumerate(p) if period >= lo]
-        return (above[0], above[0]) if above else None
-    return inside[0], inside[-1]
+def calibrated_length(measured: MeasuredReach) -> tuple[float, float] | None:
+    """The training length the model behaves as if trained on: its own RoPE's measured reach interval, or None
+    when the grid shows no failure (or no pass)."""
+    if measured.last_pass is None or measured.first_fail is None:
+        return None
+    return float(measured.last_pass), float(measured.first_fail)
 
 
-def predicted_reach(rope: RopeConfig, pairs: tuple[int, int], context: float) -> tuple[float, float]:
-    """The reach interval a RoPE is predicted to have when the critical pair is one of ``pairs``: the periods of
-    those pairs in its effective spectrum at ``context``."""
-    p = periods(inv_freq(rope, context))
-    return float(p[pairs[0]]), float(p[pairs[1]])
+def phase_range_reach(trained: RopeConfig, rope: RopeConfig, length: tuple[float, float],
+                      context: float) -> tuple[float, float] | None:
+    """The refined law (module docstring): ``(lo theta_c / theta'_c, hi theta_c / theta'_c)`` for the calibrated
+    length ``(lo, hi)``, ``c`` the critical pair at each end (their worst ratio at each side), ``theta`` the trained
+    RoPE's frequencies and ``theta'`` those of ``rope`` at ``context``; None when every pair saw a full turn."""
+    theta = np.asarray(inv_freq(trained, context), dtype=np.float64)
+    moved = np.asarray(inv_freq(rope, context), dtype=np.float64)
+    pairs = {critical_pair(trained.rotary_dim, trained.base, end) for end in length}
+    if None in pairs:
+        return None
+    ratios = [float(theta[c] / moved[c]) if moved[c] > 0 else math.inf for c in pairs if c is not None]
+    return length[0] * min(ratios), length[1] * max(ratios)
 
 
 def law_reach(head_dim: int, base: float, train_context: float, rope: RopeConfig | None = None,
@@ -126,11 +137,11 @@ def rope_from_dict(trained: RopeConfig, data: dict[str, Any]) -> RopeConfig:
 def assess(trained: RopeConfig, train_context: int, curves: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Law against measurement for each probed RoPE (``curves``: ``RetrievalCurve.to_dict()`` records, one of them
     labelled ``trained``): Liu et al.'s reach at the configured training length, the measured interval, and the
-    reach predicted by the calibrated critical pairs, with whether each agrees with the measurement."""
+    refined law's interval (calibrated length, phase range), with whether each agrees with the measurement."""
     measured = {c["label"]: MeasuredReach(c["label"], c["rope"], c["reach"]["last_pass"], c["reach"]["first_fail"])
                 for c in curves}
     base_row = measured.get("trained")
-    pairs = calibrated_pairs(trained, base_row, train_context) if base_row is not None else None
+    length = calibrated_length(base_row) if base_row is not None else None
     rows = []
     for c in curves:
         m = measured[c["label"]]
@@ -138,15 +149,24 @@ def assess(trained: RopeConfig, train_context: int, curves: Sequence[dict[str, A
         rope = trained if c["label"] == "trained" or not rope_data else rope_from_dict(trained, rope_data)
         law = extrapolation_limit(trained.rotary_dim, trained.base, train_context,
                                   np.asarray(inv_freq(rope, train_context)))
-        law_interval = (law, law)
-        calibrated = predicted_reach(rope, pairs, train_context) if pairs is not None else None
+        refined = None if length is None else phase_range_reach(trained, rope, length, train_context)
         rows.append({"label": c["label"], "measured": {"last_pass": m.last_pass, "first_fail": m.first_fail},
-                     "law": law, "law_agrees": agrees(law_interval, m),
-                     "calibrated": None if calibrated is None else list(calibrated),
-                     "calibrated_agrees": None if calibrated is None else agrees(calibrated, m)})
+                     "law": law, "law_agrees": agrees((law, law), m),
+                     "calibrated": None if refined is None else list(refined),
+                     "calibrated_agrees": None if refined is None else agrees(refined, m)})
     return {"train_context": train_context, "critical_pair": critical_pair(trained.rotary_dim, trained.base,
                                                                            train_context),
-            "calibrated_pairs": None if pairs is None else list(pairs), "rows": rows}
+            "calibrated_length": None if length is None else list(length), "rows": rows}
+
+
+def assess_record(record: dict[str, Any]) -> dict[str, Any]:
+    """``assess`` of a shipped evidence record, recomputed from its curves (the record stores measurements only)."""
+    from rope_sym.models.sources import load_model
+
+    model = load_model(record["model"])
+    from rope_sym.models.serving import pretraining_length
+
+    return assess(model.rope, pretraining_length(model), record["curves"])
 
 
 def _kind_of(rope: dict[str, Any], trained_base: float) -> str:
@@ -186,8 +206,8 @@ def expected_reach(model: ModelRope) -> dict[str, Any]:
     train = pretraining_length(model)
     law = law_reach(rope.rotary_dim, rope.base, train, rope if rope.rope_type != "default" else None, train)
     out: dict[str, Any] = {"train_context": train, "critical_pair": critical_pair(rope.rotary_dim, rope.base, train),
-                           "law": law, "basis": "law", "up_to": law, "measured": None, "calibrated_pairs": None,
-                           "evidence": None}
+                           "law": law, "basis": "law", "up_to": law, "measured": None,
+                           "calibrated_length": None, "evidence": None}
     record = matching_evidence(model)
     if record is None:
         return out
@@ -196,11 +216,11 @@ def expected_reach(model: ModelRope) -> dict[str, Any]:
         return out
     measured = MeasuredReach("trained", trained["rope"], trained["reach"]["last_pass"],
                              trained["reach"]["first_fail"])
-    pairs = calibrated_pairs(rope, measured, train)
+    length = calibrated_length(measured)
     out.update({"basis": "measured", "up_to": measured.last_pass,
                 "measured": {"last_pass": measured.last_pass, "first_fail": measured.first_fail,
                              "trials": record.get("trials"), "law_agrees": agrees((law, law), measured)},
-                "calibrated_pairs": None if pairs is None else list(pairs),
+                "calibrated_length": None if length is None else list(length),
                 "evidence": {"model": record.get("model"), "command": record.get("command"),
                              "measured_on": record.get("measured_on")}})
     return out
@@ -215,6 +235,7 @@ def retrofit_evidence(model: ModelRope, kind: str) -> list[dict[str, Any]]:
         return []
     curves = record["curves"]
     trained = next((c for c in curves if c["label"] == "trained"), None)
+    assessed = {r["label"]: r for r in assess_record(record)["rows"]}
     out = []
     for c in curves:
         rope: dict[str, Any] = next(iter(c["rope"].values()), {}) if c["rope"] else {}
@@ -223,32 +244,51 @@ def retrofit_evidence(model: ModelRope, kind: str) -> list[dict[str, Any]]:
         shortest = c["results"][0]
         trained_short = trained["results"][0] if trained else None
         broken = trained_short is not None and shortest["high"] < trained_short["low"]
-        out.append({"label": c["label"], "reach": c["reach"], "shortest": shortest, "needs_fine_tuning": broken})
+        row = assessed.get(c["label"], {})
+        out.append({"label": c["label"], "reach": c["reach"], "shortest": shortest, "needs_fine_tuning": broken,
+                    "predicted": row.get("calibrated"), "agrees": row.get("calibrated_agrees")})
     return out
 
 
-def interpolation_factor_for(model: ModelRope, kind: str, target: float, pairs: tuple[int, int] | None) -> float:
-    """The factor ``s`` a retrofit of ``kind`` needs for the expected reach to cover ``target``: the critical pair
-    (calibrated, else Liu et al.'s) must not complete a turn before ``target`` in the retrofit's spectrum. For
-    linear, YaRN and llama3 (the pair interpolated by ``s``) ``s = target / P_c``; for NTK (a new base ``b'``,
-    ``s = (b'/b)^((d-2)/d)``) ``b' = (target / 2 pi)^(d / (2 i_c))``."""
+def predicted_reach_of(model: ModelRope, rope: RopeConfig) -> tuple[float, float] | None:
+    """The refined law's reach interval for ``rope`` on ``model`` (None without a calibrated length)."""
     from rope_sym.models.serving import pretraining_length
 
+    length = expected_reach(model)["calibrated_length"]
+    if length is None:
+        return None
+    return phase_range_reach(model.rope, rope, (length[0], length[1]), pretraining_length(model))
+
+
+def interpolation_factor_for(model: ModelRope, kind: str, target: float,
+                             length: tuple[float, float] | None) -> float:
+    """The smallest factor ``s`` (to 0.1%) of a retrofit of ``kind`` (``rope_sym.models.serving.retrofit``) whose
+    expected reach covers ``target``: with a calibrated ``length`` (measured), the low end of the refined law's
+    interval (``phase_range_reach``); without one, Liu et al.'s law at the pre-training length. ``inf`` when no
+    factor up to 10^6 does (the critical pair is the fastest, say)."""
+    from rope_sym.models.serving import pretraining_length, retrofit
+
     rope = model.rope
-    d = rope.rotary_dim
-    if pairs is None:
-        i_c = critical_pair(d, rope.base, pretraining_length(model))
-        if i_c is None:
-            return 1.0
-        pairs = (i_c, i_c)
-    low = pairs[0]
-    period = float(periods(inv_freq(rope, pretraining_length(model)))[low])
-    if kind == "ntk":
-        if low == 0:
+    train = pretraining_length(model)
+
+    def reach(s: float) -> float:
+        moved = retrofit(model, kind, s, target).rope
+        if length is not None:
+            interval = phase_range_reach(rope, moved, (length[0], length[1]), train)
+            return math.inf if interval is None else interval[0]
+        return extrapolation_limit(rope.rotary_dim, rope.base, train, np.asarray(inv_freq(moved, train)))
+
+    if reach(1.0) >= target:
+        return 1.0
+    low, high = 1.0, 2.0
+    while reach(high) < target:
+        low, high = high, high * 2
+        if high > 1e6:
             return math.inf
-        new_base = (target / (2 * math.pi)) ** (d / (2 * low))
-        return max(1.0, (new_base / rope.base) ** ((d - 2) / d))
-    return max(1.0, target / period)
+    while high / low > 1.001:
+        mid = math.sqrt(low * high)
+        low, high = (low, mid) if reach(mid) >= target else (mid, high)
+    return high
 
 
 def law_record() -> list[dict[str, Any]]:
@@ -261,10 +301,9 @@ def law_record() -> list[dict[str, Any]]:
         record = shipped_evidence(name)
         if record is None:
             continue
-        trained = next((c for c in record["curves"] if c["label"] == "trained"), None)
-        assessment = next((r for r in record.get("assessment", {}).get("rows", []) if r["label"] == "trained"), None)
-        if trained is None or assessment is None:
+        row = next((r for r in assess_record(record)["rows"] if r["label"] == "trained"), None)
+        if row is None:
             continue
-        out.append({"model": name, "law": assessment["law"], "last_pass": trained["reach"]["last_pass"],
-                    "first_fail": trained["reach"]["first_fail"]})
+        out.append({"model": name, "law": row["law"], "last_pass": row["measured"]["last_pass"],
+                    "first_fail": row["measured"]["first_fail"]})
     return out

@@ -31,18 +31,20 @@ def _zone_and_law(model: Any) -> dict[str, Any]:
     expected = expected_reach(model.rope)
     return {"zone": {"verdict": report["verdict"], "context": report["context"],
                      "margins": {k: b["margin_decades"] for k, b in report["bounds"].items()}},
-            "law": expected["law"], "calibrated_pairs": expected["calibrated_pairs"]}
+            "law": expected["law"], "calibrated_length": expected["calibrated_length"]}
 
 
 def _shipped_retrofits(evidence: dict[str, Any] | None) -> list[dict[str, Any]]:
     """Each shipped retrofit curve: its measured reach, the calibrated law's interval and whether they agree, and
     its accuracy at the shortest distance beside the trained RoPE's (lower: it needs fine-tuning)."""
+    from rope_sym.real.evidence import assess_record
+
     if evidence is None:
         return []
     curves = {c["label"]: c for c in evidence["curves"]}
     trained = curves.get("trained")
     out = []
-    for row in evidence["assessment"]["rows"]:
+    for row in assess_record(evidence)["rows"]:
         if row["label"] == "trained":
             continue
         curve = curves[row["label"]]

@@ -135,9 +135,11 @@ def _retrieval(args: argparse.Namespace) -> int:
         rows.append(row)
     doc.table(["distance"] + [c.label for c in curves], rows, name="accuracy")
     doc.line("")
-    doc.line(f"reach: measured (last pass, first fail], law = Liu et al. 2023 at training length {train:,}, "
-             "calibrated = critical pairs whose period lies in the trained RoPE's measured reach "
-             f"({assessment['calibrated_pairs']})")
+    length = assessment["calibrated_length"]
+    doc.line(f"reach: measured (last pass, first fail]; law = Liu et al. 2023 at the training length {train:,}; "
+             "calibrated = the refined law: the critical pair kept in the phase range it saw over the calibrated "
+             "length " + ("(none: the trained RoPE's reach is off the grid)" if length is None else
+                          f"({format_number(length[0])}, {format_number(length[1])}], the trained RoPE's reach)"))
     law_rows = []
     for entry in assessment["rows"]:
         m = entry["measured"]
@@ -186,7 +188,7 @@ def _offset(args: argparse.Namespace) -> int:
     doc.line(f"the same {args.tokens} tokens at [P, P+n) against [0, n); KL = mean KL(p_0 || p_P) in nats; laws: "
              "distinct stored positions, max phase error (rad) against the stored cos/sin half-ulp, pairs erased")
     doc.table(["dtype", "pipeline", "offset P", "KL", "top-1", "positions", "phase err", "half-ulp", "erased",
-               "mechanism"],
+               "law crossed"],
               [[r.dtype, r.pipeline, r.offset, f"{r.kl:.2e}", f"{r.top1:.3f}", r.distinct_positions,
                 f"{r.phase_error:.1e}", f"{r.store_half_ulp:.1e}", r.erased_pairs, r.mechanism] for r in rows],
               drop_order=[7, 8], name="offsets")

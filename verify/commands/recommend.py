@@ -5,6 +5,7 @@ retrofit factor a target context needs."""
 from __future__ import annotations
 
 import argparse
+import math
 from typing import Any
 
 from rope_sym.bounds.closed_forms import DEFAULT_EPS
@@ -77,15 +78,24 @@ def _run(args: argparse.Namespace) -> int:
         reach["expected"] = expected
         if "target" in reach:
             t = reach["target"]
-            pairs = expected["calibrated_pairs"]
+            length = expected["calibrated_length"]
             evidence_s = interpolation_factor_for(model, args.retrofit, t["context"],
-                                                  None if pairs is None else (pairs[0], pairs[1]))
+                                                  None if length is None else (length[0], length[1]))
             t["bounds_factor"] = t["factor"]
-            t["expected_factor"] = evidence_s
-            t["factor"] = max(t["factor"], evidence_s)  # both: the bounds' necessary factor and the reach's
+            t["expected_factor"] = None if math.isinf(evidence_s) else evidence_s
+            if not math.isinf(evidence_s):  # both: the bounds' necessary factor and the reach's
+                t["factor"] = max(t["factor"], evidence_s)
             t["already_inside"] = t["factor"] == 1.0
             t["evidence"] = retrofit_evidence(model, args.retrofit)
             reach["serving"] = _serving(model, args, reach)
+            blocks = reach["serving"].get("blocks")
+            if blocks is not None:
+                from rope_sym.models.serving import retrofit
+                from rope_sym.real.evidence import predicted_reach_of
+
+                suggested = retrofit(model, args.retrofit, blocks["s"], t["context"]).rope
+                predicted = predicted_reach_of(model, suggested)
+                t["predicted_reach"] = None if predicted is None else list(predicted)
         if emit_json(args, reach):
             return 0
         width = terminal_width()
@@ -104,9 +114,18 @@ def _run(args: argparse.Namespace) -> int:
                               + ("; serving it still needs the longer length written:" if reach["serving"]["blocks"]
                                  else ""), width)
             else:
-                lines += wrap(f"a context of {format_number(t['context'])} needs a {args.retrofit} factor s = "
-                              f"{t['factor']:.4g}: {t['bounds_factor']:.4g} to pass the bounds, "
-                              f"{t['expected_factor']:.4g} for the expected reach ({expected['basis']}) to cover it",
+                reach_part = (f"{t['expected_factor']:.4g} for the expected reach ({expected['basis']}) to cover it"
+                              if t["expected_factor"] is not None else
+                              f"no {args.retrofit} factor makes the expected reach ({expected['basis']}) cover it: "
+                              "the critical pair is not fully interpolated by this retrofit (try --retrofit ntk)")
+                lines += wrap(f"a context of {format_number(t['context'])} needs the {args.retrofit} retrofit with "
+                              f"factor s = {t['factor']:.4g}: {t['bounds_factor']:.4g} to pass the bounds, "
+                              + reach_part, width)
+            predicted = t.get("predicted_reach")
+            if predicted is not None:
+                lines += wrap(f"with the suggested factor the refined law predicts a reach of "
+                              f"({format_number(round(predicted[0]))}, {format_number(round(predicted[1]))}] "
+                              f"tokens: headroom x{predicted[0] / t['context']:.2f} over the target at its low end",
                               width)
             lines += evidence_lines(t["evidence"], args.retrofit, width)
             serving = reach["serving"]
