@@ -111,3 +111,10 @@ def test_the_paper_wall_overcounts_where_the_law_does_not():
     assert under_eps > 2 * scan.rotated_erased_pairs
     assert abs(int(laws.erased_by_law(law).sum()) - scan.rotated_erased_pairs) <= 1
     assert scan.erased_pairs == 0  # the stored codes themselves: nothing erased (relative-precise sines)
+
+
+def test_a_window_wholly_past_fp16s_range_stores_one_position():
+    from rope_sym.erasure.laws import stored_position_count
+
+    assert stored_position_count("fp16", 70_064, 70_000) == 1  # every position rounds to inf
+    assert stored_position_count("fp16", 65_600, 65_500) == 2  # 65504 and inf

@@ -341,6 +341,8 @@ def stored_position_count(fmt: FloatFormat | str, end: int, start: int = 0) -> i
     from rope_sym.formats import round_to
 
     lo, hi = float(round_to(float(start), f)), float(round_to(float(end - 1), f))
+    if not math.isfinite(lo):  # the whole window stores as inf (fp16 from 65520 on)
+        return 1
     infinite = not math.isfinite(hi)
     top = f.max if infinite else hi
     exact = 2.0 ** f.precision
