@@ -69,7 +69,10 @@ class OffsetRow:
 
     @property
     def mechanism(self) -> str:
-        """The law whose threshold this row crosses first: position, phase, code, or none."""
+        """The law whose threshold this row crosses first: position, phase, code, or none (``reference`` for the
+        offset 0 itself)."""
+        if self.offset == 0:
+            return "reference"
         if self.distinct_positions < self.tokens:
             return "position"
         if self.phase_error > self.store_half_ulp:
