@@ -50,7 +50,8 @@ def _run(args: argparse.Namespace) -> int:
                        [[c for i, c in enumerate(row) if i not in empty] for row in rows], title=result.title)
             part.line(f"  (no value on this machine: {', '.join(headers[i] for i in empty)})")
         else:
-            part.table(headers, rows, title=result.title)
+            part.table(headers, [["-" if c is None and fmt == "table" else c for c in row] for row in rows],
+                       title=result.title)
         for note in result.notes:
             part.line(f"  note: {note}")
         part.line()
