@@ -35,21 +35,13 @@ from typing import Any
 
 import sympy as sp
 
+from derivations.numeric import decide, sides
+
 Subs = Mapping[sp.Symbol, sp.Expr]
 Premise = int | str | None  # an earlier step (1-based), a hypothesis label, or None (a lemma)
 
 
 # ------------------------------------------------------------------------------------------------ relations
-
-
-def sides(rel: sp.Basic) -> tuple[sp.Expr, sp.Expr, str]:
-    """``(left, right, kind)`` with ``kind`` one of ``<``, ``<=``, ``>``, ``>=``, ``=``."""
-    kinds = {sp.StrictLessThan: "<", sp.LessThan: "<=", sp.StrictGreaterThan: ">", sp.GreaterThan: ">=",
-             sp.Equality: "="}
-    for cls, kind in kinds.items():
-        if isinstance(rel, cls):
-            return rel.lhs, rel.rhs, kind
-    raise TypeError(f"not a relation: {rel!r}")
 
 
 _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "="}
@@ -433,12 +425,6 @@ class Derivation:
     def failed_steps(self) -> list[int]:
         return [i + 1 for i, ok in enumerate(self.step_results) if not ok]
 
-    def as_text(self) -> str:
-        """The derivation in Unicode text (``derivations.export.as_text``)."""
-        from derivations.export import as_text
-
-        return as_text(self)
-
     @property
     def side_conditions(self) -> list[Hypothesis]:
         """The hypotheses that are side conditions (assumed, stated, not proved)."""
@@ -596,8 +582,6 @@ def _series(step: Step, ctx: Context) -> tuple[bool, str]:
 
 def _numeric(step: Step, ctx: Context) -> tuple[bool, str]:
     """A closed statement evaluated by the kernel (``derivations.numeric.decide``) at the stated precision."""
-    from derivations.numeric import decide
-
     (dps,) = step.args
     return decide(step.conclusion, int(dps))
 

@@ -287,6 +287,18 @@ def integrate(integral: sp.Integral, dps: int) -> tuple[mpmath.mpf, mpmath.mpf]:
         return value, bound
 
 
+_KINDS = {sp.StrictLessThan: "<", sp.LessThan: "<=", sp.StrictGreaterThan: ">", sp.GreaterThan: ">=",
+          sp.Equality: "="}
+
+
+def sides(rel: sp.Basic) -> tuple[sp.Expr, sp.Expr, str]:
+    """``(left, right, kind)`` with ``kind`` one of ``<``, ``<=``, ``>``, ``>=``, ``=``."""
+    for cls, kind in _KINDS.items():
+        if isinstance(rel, cls):
+            return rel.lhs, rel.rhs, kind
+    raise TypeError(f"not a relation: {rel!r}")
+
+
 def _relations(statement: sp.Basic) -> list[sp.Basic]:
     if isinstance(statement, sp.And):
         return [r for part in statement.args for r in _relations(part)]
@@ -308,8 +320,6 @@ def _relations(statement: sp.Basic) -> list[sp.Basic]:
 def decide(statement: sp.Basic, dps: int) -> tuple[bool, str]:
     """Evaluate a closed numerical statement at ``dps`` digits: ``(True, "")`` when the enclosures prove it,
     else ``(False, why)``."""
-    from derivations.kernel import sides
-
     if isinstance(statement, (bool, sp.logic.boolalg.BooleanAtom)):
         return False, "a numerical fact must be an unevaluated statement, not a truth value"
     free = statement.free_symbols

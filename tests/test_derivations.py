@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from derivations.battery import CASES
 from derivations.catalog import MODULES, UnknownDerivation, all_derivations, get
+from derivations.export import as_text
 from derivations.kernel import Derivation, Proof, Step
 from derivations.symbols import b
 from rope_sym.bounds import closed_forms as bd
@@ -26,7 +27,7 @@ def test_every_shipped_derivation_verifies_under_the_kernel(name):
     # a chain: every non-lemma step has an earlier premise, and the result is the last conclusion
     for i, step in enumerate(dv.steps, 1):
         assert step.premise is None or isinstance(step.premise, str) or step.premise < i
-    text = dv.as_text()
+    text = as_text(dv)
     assert "FAILED" not in text and text.count("[verified]") == len(dv.steps)
     assert "Eq(" not in text  # readable math, not SymPy's repr
 
@@ -104,7 +105,7 @@ def test_side_conditions_are_stated_as_hypotheses_never_silent():
     # the depth chain needs cos(L theta_min) > 0: it is a stated hypothesis, shown as a side condition
     depth = get("depth")
     assert [h.label for h in depth.side_conditions] == ["H5"]
-    assert "side condition" in depth.as_text()
+    assert "side condition" in as_text(depth)
     # without that hypothesis the same chain no longer verifies
     import derivations.depth as module
     from derivations.kernel import Derivation as D

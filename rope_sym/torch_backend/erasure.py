@@ -15,9 +15,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from rope_sym.erasure import RESOLUTION_LIMIT, Iterate, erasure_scan
+from rope_sym.erasure import erasure_scan
 from rope_sym.erasure.codes import ArrayOps
+from rope_sym.erasure.engine import RESOLUTION_LIMIT, Iterate, check_scan_context
 from rope_sym.erasure.report import ErasureReport
+from rope_sym.errors import InvalidRopeSpec
 from rope_sym.spectrum.spec import RopeSpec
 from rope_sym.torch_backend.pipelines import TorchRope
 from rope_sym.torch_backend.runtime import device_name, synchronize, torch
@@ -82,14 +84,23 @@ class TorchBackend:
 def torch_erasure_scan(spec: RopeSpec, context: object, dtype: str = "bf16", pipeline: str = "hf", *,
                        device: Any = None, autocast: bool = False, attention: bool = True,
                        probes: Iterable[int] | None = None, resolution_limit: int = RESOLUTION_LIMIT,
-                       chunk: object = None, query_seed: int = 0, iterate: Iterate | None = None,
-                       hash_mask: int | None = None) -> ErasureReport:
-    """``rope_sym.erasure.erasure_scan`` with ``backend="torch"``: the same engine and figures, codes by torch.
+                       chunk: object = None, query_seed: int = 0, query: object = None, window: object = None,
+                       iterate: Iterate | None = None, hash_mask: int | None = None,
+                       frequencies: Any = None) -> ErasureReport:
+    """``rope_sym.erasure.erasure_scan`` with a ``TorchBackend`` on ``device`` (default ``cuda`` when available,
+    else ``cpu``; ``autocast`` runs it under ``torch.autocast``): the same engine and figures, codes by torch.
 
     >>> r = torch_erasure_scan(RopeSpec(8, 10000.0), 2048, "bf16", "native", device="cpu", attention=False)
     >>> r.distinct_stored_positions, r.distinct_positions, r.backend
     (641, 641, 'torch')
     """
-    return erasure_scan(spec, context, dtype, pipeline, backend="torch", device=device, autocast=autocast,
-                        attention=attention, probes=probes, resolution_limit=resolution_limit, chunk=chunk,
-                        query_seed=query_seed, iterate=iterate, hash_mask=hash_mask)
+    if frequencies is not None:
+        raise InvalidRopeSpec("a model's own (scaled) frequencies are scanned by the emulated backend only")
+    L = check_scan_context(context)
+    limit = int(resolution_limit)
+    if limit < 1:
+        raise InvalidRopeSpec(f"resolution limit must be at least 1, got {resolution_limit!r}")
+    runner = TorchBackend(spec, dtype, pipeline, L, device=device, autocast=autocast, margin=limit + 1)
+    return erasure_scan(spec, L, dtype, pipeline, backend=runner, attention=attention, probes=probes,
+                        resolution_limit=limit, chunk=chunk, query_seed=query_seed, query=query, window=window,
+                        iterate=iterate, hash_mask=hash_mask)

@@ -49,7 +49,11 @@ def _row(what: str, device: str, positions: int, seconds: float, **extra: Any) -
             "positions*pairs/s": positions * SPEC.n_pairs / seconds, **extra}
 
 
-def _scan_seconds(context: int, **kwargs: Any) -> float:
+def _scan_seconds(context: int, backend: str = "emulated", **kwargs: Any) -> float:
+    if backend == "torch":
+        from rope_sym.torch_backend import torch_erasure_scan
+
+        return torch_erasure_scan(SPEC, context, DTYPE, PIPELINE, probes=[], **kwargs).scan_seconds
     return erasure_scan(SPEC, context, DTYPE, PIPELINE, probes=[], **kwargs).scan_seconds
 
 
@@ -138,8 +142,7 @@ def bytes_per_position(device: str, block: int) -> float:
 
     counter = CountBytes()
     with counter:  # two blocks: the second pays the adjacent-step carry like every later block
-        erasure_scan(SPEC, 2 * block, DTYPE, PIPELINE, backend="torch", device=device, attention=False, probes=[],
-                     chunk=block)
+        _scan_seconds(2 * block, backend="torch", device=device, attention=False, chunk=block)
     return counter.bytes / (2 * block)
 
 
