@@ -6,8 +6,9 @@ Python's own SIGINT handler raises ``KeyboardInterrupt`` wherever the main threa
 only covers what runs inside it: between the import of this module and the ``try`` of :func:`run` (and after it)
 there is code no handler covers, and while the interpreter finalises it puts the default action back (a Ctrl-C
 then kills the process without a word). So the first statement here replaces the handler with one that ends
-the process at once; inside ``run``'s ``try`` the default handler comes back (the work is interruptible, and the
-CLI turns ``KeyboardInterrupt`` into the same line and status); before the ``try`` is left the immediate one is
+the process at once; inside ``run``'s ``try`` a handler raises ``KeyboardInterrupt`` once (the work is
+interruptible, and the CLI turns it into the same line and status), putting the immediate handler back before
+it raises, so no second signal finds Python's own handler; before the ``try`` is left the immediate one is
 installed again, and the process ends by ``os._exit`` after flushing its output, without finalisation.
 """
 
@@ -31,16 +32,23 @@ def _exit_interrupted(signum: int, frame: object) -> None:
 signal.signal(signal.SIGINT, _exit_interrupted)  # first: no window between here and run()'s try
 
 
+def _interrupt_once(signum: int, frame: object) -> None:
+    """Inside ``run``'s ``try``: raise ``KeyboardInterrupt`` (the work unwinds, the CLI says one line), after
+    putting the immediate handler back first, so that a second Ctrl-C landing in the ``except`` clause, before
+    any statement of it has run, still ends the process cleanly."""
+    signal.signal(signal.SIGINT, _exit_interrupted)
+    raise KeyboardInterrupt
+
+
 def run() -> NoReturn:
     """Import the CLI and run it; exit with its status."""
     try:
         from verify.cli import main
 
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGINT, _interrupt_once)
         status = main()
         signal.signal(signal.SIGINT, _exit_interrupted)  # before leaving the try: the exit is covered too
     except KeyboardInterrupt:
-        signal.signal(signal.SIGINT, _exit_interrupted)
         sys.stderr.write("interrupted\n")
         status = INTERRUPTED
     _exit(status)
