@@ -30,6 +30,7 @@ from rope_sym.erasure.codes import (
     Classes,
     canonical_codes,
     exact_classes,
+    has_nan,
     hash_rows,
     multipliers,
 )
@@ -165,12 +166,17 @@ def check_query(query: object, head_dim: int) -> NDArray[np.float64]:
     return q
 
 
-def _steps_in_window(equal: Any, first_step: int, window: tuple[int, int]) -> Any:
+def _steps_in_window(equal: Any, first_step: int, window: tuple[int, int], count: Callable[[Any], Any]) -> Any:
     """Sum over the rows of ``equal`` (row ``k``: the step into position ``first_step + k``) whose step lies
     inside the window, i.e. into a position in ``start + 1 .. end - 1``; None when no row does."""
     a = max(window[0] + 1 - first_step, 0)
     b = min(window[1] - first_step, equal.shape[0])
-    return equal[a:b].sum(0) if b > a else None
+    return count(equal[a:b]) if b > a else None
+
+
+def _plain_codes(values: Any, ops: ArrayOps) -> Any:
+    """``canonical_codes`` of values known to hold no NaN: ``bits(v + 0)`` (``-0 + 0 = +0``), contiguous."""
+    return ops.contiguous(ops.bits_of(values + 0))
 
 
 def _pair_equal(new: Any, old: Any, n: int) -> Any:
@@ -216,27 +222,34 @@ def scan(backend: ScanBackend, context: int, *, attention: bool = True, probes: 
     last: tuple[Any, Any] | None = None
     last_rotated: Any = None
 
+    host = backend.device_kind == "cpu"  # reading a block's sum back costs nothing there
     backend.synchronize()
     start = time.perf_counter()
     starts = range(0, L, block)
     for lo in (iterate(starts) if iterate is not None else starts):
         hi = min(lo + block, L)
         c, s = backend.cos_sin(lo, hi)
-        cos_codes, sin_codes = canonical_codes(c, ops), canonical_codes(s, ops)
+        # a host block without NaN (one sum says so) needs no NaN canonicalisation and no NaN flags
+        careful = not host or has_nan(c) or has_nan(s)
+        cos_codes = canonical_codes(c, ops) if careful else _plain_codes(c, ops)
+        sin_codes = canonical_codes(s, ops) if careful else _plain_codes(s, ops)
         # same-code steps per pair inside the window: within the block, then across its boundary
-        inside = _steps_in_window((cos_codes[1:] == cos_codes[:-1]) & (sin_codes[1:] == sin_codes[:-1]), lo + 1, span)
+        inside = _steps_in_window((cos_codes[1:] == cos_codes[:-1]) & (sin_codes[1:] == sin_codes[:-1]), lo + 1, span,
+                                  ops.count_true)
         if inside is not None:
             same_steps += inside
         if last is not None and span[0] < lo < span[1]:
             same_steps += ((cos_codes[:1] == last[0]) & (sin_codes[:1] == last[1])).sum(0)
         last = cos_codes[-1:], sin_codes[-1:]
         hashes[lo:hi] = hash_rows(cos_codes, ops, cos_weights) + hash_rows(sin_codes, ops, sin_weights)
-        nan_rows[lo:hi] = (cos_codes == -1).any(1) | (sin_codes == -1).any(1)  # -1: the NaN code, no other's
+        if careful:
+            nan_rows[lo:hi] = (cos_codes == -1).any(1) | (sin_codes == -1).any(1)  # -1: the NaN code only
         stored[lo:hi] = backend.stored_positions(lo, hi)
         if rotated_hashes is not None and rotated_same is not None:
-            rotated = canonical_codes(backend.rotate(query_array, c, s), ops)
+            turned = backend.rotate(query_array, c, s)
+            rotated = canonical_codes(turned, ops) if not host or has_nan(turned) else _plain_codes(turned, ops)
             rotated_hashes[lo:hi] = hash_rows(rotated, ops, rotated_weights)
-            inside = _steps_in_window(_pair_equal(rotated[1:], rotated[:-1], n), lo + 1, span)
+            inside = _steps_in_window(_pair_equal(rotated[1:], rotated[:-1], n), lo + 1, span, ops.count_true)
             if inside is not None:
                 rotated_same += inside
             if last_rotated is not None and span[0] < lo < span[1]:
