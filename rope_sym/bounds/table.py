@@ -107,7 +107,7 @@ BOUNDS: tuple[Bound, ...] = (
 )
 """Every bound on the base, lower bounds first (the order of the reports)."""
 
-MAX_CONTEXT = Bound(
+MAX_CONTEXT_BOUND = Bound(
     "max_context", "upper", True, "L_max", "cos(L * eps_mach)^N >= eps",
     "arccos(eps^(1/N))/eps_mach", "arccos(eps^(1/N))/eps_mach",
     lambda s, f: cf.max_context(s.eps_mach, s.eps, s.depth, s.head_dim, form=f),
@@ -116,7 +116,7 @@ MAX_CONTEXT = Bound(
     "zone", ("head_dim", "eps", "depth", "eps_mach"), variable="context")
 """The zone's maximum context: a bound on the context (where the depth bound meets the precision wall)."""
 
-CLOSED_FORMS: tuple[Bound, ...] = (*BOUNDS, MAX_CONTEXT)
+CLOSED_FORMS: tuple[Bound, ...] = (*BOUNDS, MAX_CONTEXT_BOUND)
 """Every closed form the checks hold to its condition."""
 
 BOUND_NAMES: tuple[str, ...] = tuple(b.name for b in BOUNDS)

@@ -35,7 +35,7 @@ import numpy as np
 from rope_sym.erasure.codes import ArrayOps, Classes, canonical_codes, exact_classes, hash_rows
 from rope_sym.erasure.emulated import EmulatedBackend
 from rope_sym.erasure.engine import (
-    MAX_CONTEXT,
+    MAX_SCAN_CONTEXT,
     RESOLUTION_LIMIT,
     Iterate,
     ScanBackend,
@@ -118,7 +118,7 @@ def _checked_backend(runner: ScanBackend, spec: RopeSpec, dtype: str, pipeline: 
 
 
 __all__ = [
-    "BACKENDS", "ERASED_FRACTION", "MAX_CONTEXT", "RESOLUTION_LIMIT", "ArrayOps", "Classes", "EmulatedBackend",
+    "BACKENDS", "ERASED_FRACTION", "MAX_SCAN_CONTEXT", "RESOLUTION_LIMIT", "ArrayOps", "Classes", "EmulatedBackend",
     "ErasureReport", "Iterate", "ScanBackend", "block_size", "canonical_codes", "check_scan_context",
     "default_query", "erased_mask", "erasure_scan", "exact_classes", "hash_rows", "make_backend", "resolution_at",
     "scan",

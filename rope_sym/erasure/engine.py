@@ -39,7 +39,7 @@ from rope_sym.errors import InvalidRopeSpec
 from rope_sym.pipelines.table import PipelineFormats
 from rope_sym.spectrum.spec import RopeSpec, check_context, check_positive_integer
 
-MAX_CONTEXT = 1 << 26
+MAX_SCAN_CONTEXT = 1 << 26
 """Longest context scanned: about 60 bytes per position are kept (module docstring), ~4 GB here."""
 
 BLOCK_VALUES = {"cpu": 1 << 18, "cuda": 1 << 23}
@@ -60,7 +60,7 @@ class ScanBackend(Protocol):
 
     ``cos_sin(lo, hi)``: the stored cos/sin ``(hi - lo, n)`` of positions ``lo .. hi-1``; ``cos_sin_at(positions)``:
     the same at any positions (a host int64 array); ``stored_positions(lo, hi)``: positions as the pipeline
-    holds them, as float32 (exact: every stored position below ``MAX_CONTEXT`` is an integer or inf);
+    holds them, as float32 (exact: every stored position below ``MAX_SCAN_CONTEXT`` is an integer or inf);
     ``rotate(x, cos, sin)``: ``x`` (from ``as_array``) rotated as the pipeline's eager code does; ``zeros(n, kind)``
     with kind ``"int64"``, ``"bool"`` or ``"float32"``; ``to_numpy``; ``unique_count``; ``synchronize``.
     ``measured()``: the report fields describing the backend.
@@ -84,15 +84,15 @@ class ScanBackend(Protocol):
 
 
 def check_scan_context(context: object) -> int:
-    """A whole number of positions in ``[2, MAX_CONTEXT]``."""
+    """A whole number of positions in ``[2, MAX_SCAN_CONTEXT]``."""
     c = check_context(context)
     if not float(c).is_integer():
         raise InvalidRopeSpec(f"context must be a whole number of positions, got {context!r}")
     n = int(c)
     if n < 2:
         raise InvalidRopeSpec(f"context must be at least 2 positions, got {n}")
-    if n > MAX_CONTEXT:
-        raise InvalidRopeSpec(f"context {n} exceeds the largest scanned context 2^26 = {MAX_CONTEXT}")
+    if n > MAX_SCAN_CONTEXT:
+        raise InvalidRopeSpec(f"context {n} exceeds the largest scanned context 2^26 = {MAX_SCAN_CONTEXT}")
     return n
 
 
@@ -146,8 +146,8 @@ def check_window(window: object, context: int) -> tuple[int, int]:
         return 0, context
     if not isinstance(window, (tuple, list)) or len(window) != 2:
         raise InvalidRopeSpec(f"window must be a pair (start, end), got {window!r}")
-    start = check_positive_integer(window[0], "window start", MAX_CONTEXT, minimum=0)
-    end = check_positive_integer(window[1], "window end", MAX_CONTEXT)
+    start = check_positive_integer(window[0], "window start", MAX_SCAN_CONTEXT, minimum=0)
+    end = check_positive_integer(window[1], "window end", MAX_SCAN_CONTEXT)
     if not start + 2 <= end <= context:
         raise InvalidRopeSpec(f"window {start}:{end} must hold at least two positions inside 0 .. {context}")
     return start, end

@@ -94,7 +94,7 @@ def closed_form(bound: Bound, s: Setting, form: str) -> tuple[mpmath.mpf, float]
 
 
 @dataclass
-class Verdict:
+class Tightness:
     """Soundness and tightness of one closed form at one setting, against one form of the condition."""
 
     sound: bool
@@ -105,7 +105,7 @@ class Verdict:
     method: str
 
 
-def judge(bound: Bound, s: Setting, form: str, condition_form: str) -> Verdict:
+def judge(bound: Bound, s: Setting, form: str, condition_form: str) -> Tightness:
     """Closed form ``form`` against the condition with ``theta`` of ``condition_form``."""
     with mpmath.workdps(DPS):
         value, tolerance = closed_form(bound, s, form)
@@ -116,7 +116,7 @@ def judge(bound: Bound, s: Setting, form: str, condition_form: str) -> Verdict:
         found = direct_threshold(bound, s, condition_form)
         gap = float(abs(value - found) / found)
         factor = float(max(value / found, found / value))
-    return Verdict(holds_inside, not holds_outside, gap, factor, tolerance, method)
+    return Tightness(holds_inside, not holds_outside, gap, factor, tolerance, method)
 
 
 def _grid(full: bool) -> list[Setting]:
