@@ -120,7 +120,6 @@ class Enclosure:
         self.env = dict(env or {})
         self.dps = dps
         self.signature: list[Any] = []
-        self.integral_bound = mpmath.mpf(0)
 
     def __call__(self, e: sp.Expr) -> Any:
         if e in self.env:
@@ -179,7 +178,6 @@ class Enclosure:
             return _interval(0, max(-lo, hi))
         if isinstance(e, sp.Integral):
             value, bound = integrate(e, self.dps)
-            self.integral_bound += bound
             return _interval(value - bound, value + bound)
         if type(e) in _IV_FUNCTIONS and len(e.args) == 1:
             return getattr(iv, _IV_FUNCTIONS[type(e)])(self(e.args[0]))

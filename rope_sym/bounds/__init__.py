@@ -23,11 +23,21 @@ from rope_sym.bounds.closed_forms import (
     theta_min_of,
 )
 from rope_sym.bounds.models import case_study, effective_spectrum, model_report, resolve_model
-from rope_sym.bounds.table import BOUND_NAMES, BOUNDS, LOWER_BOUNDS, Bound, Setting, get_bound
+from rope_sym.bounds.table import (
+    BOUND_NAMES,
+    BOUNDS,
+    CLOSED_FORMS,
+    LOWER_BOUNDS,
+    MAX_CONTEXT_BOUND,
+    Bound,
+    Setting,
+    get_bound,
+)
 from rope_sym.bounds.zone import verdict, zone_report
 
 __all__ = [
-    "BOUNDS", "BOUND_NAMES", "DEFAULT_EPS", "FORMS", "LOWER_BOUNDS", "Bound", "Form", "Setting", "acos_root",
+    "BOUNDS", "BOUND_NAMES", "CLOSED_FORMS", "DEFAULT_EPS", "MAX_CONTEXT_BOUND", "FORMS", "LOWER_BOUNDS", "Bound",
+    "Form", "Setting", "acos_root",
     "aliasing_base", "case_study", "check_depth", "check_eps", "check_form", "check_rotary_dim",
     "dc_stability_base", "depth_base", "effective_base", "effective_spectrum", "eps_mach_of", "get_bound",
     "max_context", "model_report", "precision_wall_base", "relative_gap_lower", "relative_gap_wall",
