@@ -11,8 +11,11 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from derivations.kernel import Derivation, Proof
+from derivations.kernel import Derivation, Proof, Step
+from derivations.numeric import rounded
 from derivations.symbols import POSITIVE, L, b, theta_min, u
+
+_r = sp.Symbol("r_battery", positive=True)
 
 n = sp.Symbol("n", real=True)
 x = sp.Symbol("x", positive=True)
@@ -174,6 +177,89 @@ def _aliasing_control() -> Derivation:
     return p.done()
 
 
+# --------------------------------------------------------------- holes found by the audit (all once accepted)
+
+
+def _numeric(statement: sp.Basic, name: str, dps: int = 30) -> Callable[[], Derivation]:
+    def build() -> Derivation:
+        p = Proof(name, name)
+        p.numeric(statement, "claimed numerical fact", dps=dps)
+        return p.done()
+
+    return build
+
+
+def _forged(conclusion: sp.Basic, rule: str) -> Callable[[], Derivation]:
+    """A step built by hand, outside :class:`Proof`, whose conclusion is not what its rule licenses (a lemma
+    stands alone; any other rule follows hypothesis ``b > 1``)."""
+    def build() -> Derivation:
+        lemma = rule in ("identity", "numeric")
+        p = Proof(f"forged-{rule}", "a hand-made step")
+        if not lemma:
+            p.hypothesis(sp.StrictGreaterThan(b, 1), "b > 1")
+        step = Step(conclusion, "trust me", rule, None if lemma else "H1", (30,) if rule == "numeric" else ())
+        return Derivation(p.name, p.title, tuple(p.hypotheses), (step,), conclusion)
+
+    return build
+
+
+def _positive_variable_monotone() -> Derivation:
+    """``u`` declared positive, the map ``u^2`` called increasing on ``(-oo, 0)``: the symbol's assumption must
+    not stand in for the domain."""
+    p = Proof("positive-variable", "u^2 increasing on (-oo, 0) with u declared positive")
+    h = p.hypothesis(sp.StrictLessThan(-L, -L / 2, evaluate=False), "-L < -L/2")
+    s = p.given(h)
+    p.monotone(s, sp.StrictLessThan(L**2, L**2 / 4, evaluate=False), u**2, u, sp.Interval.open(-sp.oo, 0), True,
+               "u^2 is increasing (it is not, there)")
+    return p.done()
+
+
+def _unstated_range() -> Derivation:
+    p = Proof("unstated-range", "b checked as 2 + r with no hypothesis b > 2", {b: 2 + _r})
+    p.positive(b - 2, "b - 2 = r > 0")
+    return p.done()
+
+
+def _range_wider_than_stated() -> Derivation:
+    p = Proof("range-narrower", "b > 1 stated, b checked as 2 + r", {b: 2 + _r})
+    h = p.hypothesis(sp.StrictGreaterThan(b, 1), "b > 1")
+    p.positive(b - 2, "b - 2 = r > 0 (false for b = 3/2)")
+    s = p.given(h)
+    p.rewrite(s, sp.StrictLessThan(1, b), "the same")
+    return p.done()
+
+
+def _false_hypothesis() -> Derivation:
+    p = Proof("false-hypothesis", "pi < 3 assumed, then concluded")
+    h = p.hypothesis(sp.StrictLessThan(sp.pi, 3, evaluate=False), "pi < 3")
+    p.given(h)
+    return p.done()
+
+
+def _contradictory_hypotheses() -> Derivation:
+    p = Proof("contradictory", "b > 1 and b < 1/2 assumed")
+    p.hypothesis(sp.StrictGreaterThan(b, 1), "b > 1")
+    h = p.hypothesis(sp.StrictLessThan(b, sp.Rational(1, 2)), "b < 1/2")
+    s = p.given(h)
+    p.monotone(s, sp.StrictLessThan(2 * b, 1), 2 * u, u, POSITIVE, True, "doubling")
+    return p.done()
+
+
+def _wall_bracket(low: str, high: str, name: str) -> Callable[[], Derivation]:
+    def build() -> Derivation:
+        from derivations.erasure_laws import _phase_average
+
+        half = sp.Rational(1, 2)
+        statement = sp.And(sp.StrictGreaterThan(_phase_average(sp.Rational(low)), half, evaluate=False),
+                           sp.StrictLessThan(_phase_average(sp.Rational(high)), half, evaluate=False))
+        return _numeric(statement, name, dps=20)()
+
+    return build
+
+
+_PI_50 = sp.Rational("3.14159265358979323846264338327950288419716939937511")
+
+
 CASES: tuple[Case, ...] = (
     Case("sqrt-of-square", "sqrt(n^2) = n for real n", False, _identity(sp.sqrt(n**2), n, "sqrt-of-square")),
     Case("log-of-square", "log(n^2) = 2 log(n) for real n", False,
@@ -206,6 +292,32 @@ CASES: tuple[Case, ...] = (
     Case("sign-flip", "x < b => -x < -b", False, _sign_flip),
     Case("strictness", "x <= b => 2x < 2b", False, _strictness),
     Case("check-raises", "a step whose check raises", False, _raises),
+    # holes the audit found: each was accepted before the kernel evaluated its own statements
+    Case("numeric-pi-below-3", "pi < 3 as a numerical fact (once: any callable returning True)", False,
+         _numeric(sp.StrictLessThan(sp.pi, 3, evaluate=False), "numeric-pi-below-3")),
+    Case("numeric-not-closed", "b > 0 as a numerical fact: a free symbol is not a number", False,
+         _numeric(sp.StrictGreaterThan(b, 0, evaluate=False), "numeric-not-closed")),
+    Case("numeric-inexact-equality", "pi = 3.14159265 as a numerical fact: equalities are decided exactly", False,
+         _numeric(sp.Eq(sp.pi, sp.Rational("3.14159265"), evaluate=False), "numeric-inexact-equality")),
+    Case("numeric-beyond-precision", "pi >= 3.14159...511 (false at the 50th digit) at 30 digits", False,
+         _numeric(sp.GreaterThan(sp.pi, _PI_50, evaluate=False), "numeric-beyond-precision")),
+    Case("numeric-wrong-rounding", "round_8(259) = 258 (the tie goes to the even 260)", False,
+         _numeric(sp.Eq(rounded(259, 8), 258, evaluate=False), "numeric-wrong-rounding")),
+    Case("numeric-wall-bracket-above", "F(0.18889945) > 1/2 > F(0.18889955): the bracket misses c", False,
+         _wall_bracket("0.18889945", "0.18889955", "numeric-wall-bracket-above")),
+    Case("forged-given", "a hand-made 'given' step concluding b < 0 from b > 1", False,
+         _forged(sp.StrictLessThan(b, 0), "given")),
+    Case("forged-identity", "a hand-made identity b = b + 1", False,
+         _forged(sp.Eq(b, b + 1, evaluate=False), "identity")),
+    Case("unknown-rule", "a step under a rule the kernel does not have", False,
+         _forged(sp.StrictLessThan(b, 0), "trusted")),
+    Case("positive-variable-monotone", "u > 0 declared, u^2 'increasing' on (-oo, 0)", False,
+         _positive_variable_monotone),
+    Case("unstated-range", "b checked as 2 + r with no hypothesis b > 2", False, _unstated_range),
+    Case("range-narrower-than-stated", "b > 1 stated, b checked as 2 + r (only b > 2)", False,
+         _range_wider_than_stated),
+    Case("false-hypothesis", "pi < 3 assumed and concluded", False, _false_hypothesis),
+    Case("contradictory-hypotheses", "b > 1 and b < 1/2 assumed", False, _contradictory_hypotheses),
     # controls: true statements the kernel must verify
     Case("control-sqrt-positive", "sqrt(x^2) = x for x > 0", True, _identity(sp.sqrt(x**2), x, "control-sqrt")),
     Case("control-log-positive", "log(x^2) = 2 log x for x > 0", True,
@@ -214,6 +326,13 @@ CASES: tuple[Case, ...] = (
     Case("control-root-with-positivity", "(cos^N)^(1/N) = cos with the phase in (0, pi/2)", True,
          _depth_with_positivity),
     Case("control-aliasing", "L x < 2 pi => x^(-k) > (2 pi/L)^(-k)", True, _aliasing_control),
+    Case("control-numeric-pi", "3.1415926 < pi < 3.1415927 as a numerical fact", True,
+         _numeric(sp.Contains(sp.pi, sp.Interval.open(sp.Rational("3.1415926"), sp.Rational("3.1415927")),
+                              evaluate=False),
+                  "control-numeric-pi")),
+    Case("control-rounding-tie", "round_8(257) = 256 and round_8(259) = 260", True,
+         _numeric(sp.And(sp.Eq(rounded(257, 8), 256, evaluate=False), sp.Eq(rounded(259, 8), 260, evaluate=False)),
+                  "control-rounding-tie")),
 )
 
 

@@ -9,8 +9,8 @@
 - ``position_merges``: positions stored with ``p`` bits are exact up to ``2^p``; a binade holds ``2^(p-1)``
   values, so a window ``[L, 2L)`` (``L = 2^k >= 2^p``) merges ``1 - 2^(p-1)/(L-1)`` of its steps.
 
-Numerical facts (the constant ``c``, the first merged position) are steps too, checked by mpmath and the gmpy2
-oracle rather than by SymPy, and named as such.
+Numerical facts (the constant ``c``, the first merged position) are steps too: closed statements the kernel
+evaluates itself (an integral with an error bound at 20 digits; exact rounding), named as such.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from functools import lru_cache
 import sympy as sp
 
 from derivations.kernel import Derivation, Proof
+from derivations.numeric import rounded
 from derivations.symbols import POSITIVE, L
 
 theta = sp.Symbol("theta", positive=True)       # a pair's frequency (rad/token)
@@ -38,12 +39,23 @@ eps_mach = sp.Symbol("epsilon_mach", positive=True)
 merged = sp.Symbol("f", positive=True)          # merged fraction of a window
 
 
-def _wall_constant_check() -> bool:
-    from rope_sym.erasure.laws import WALL_CONSTANT, phase_averaged_fraction, wall_constant
+def _phase_average(t: sp.Expr) -> sp.Expr:
+    """``F(t) = (2/pi) int_0^{pi/2} q(t sin phi / (2 u(cos phi))) q(t cos phi / (2 u(sin phi))) dphi`` with
+    ``q(r) = max(0, 1 - r)`` and ``u(x) = 2^floor(log2 x)`` (``rope_sym.erasure.laws.wall_constant``)."""
+    def cell(x: sp.Expr) -> sp.Expr:
+        return 2 ** sp.floor(sp.log(x, 2))
 
-    c30 = wall_constant(30)
-    return abs(c30 - WALL_CONSTANT) < 5e-7 and phase_averaged_fraction(c30 * 0.99) > 0.5 > phase_averaged_fraction(
-        c30 * 1.01)
+    keep_cos = sp.Max(0, 1 - t * sp.sin(phi) / (2 * cell(sp.cos(phi))))
+    keep_sin = sp.Max(0, 1 - t * sp.cos(phi) / (2 * cell(sp.sin(phi))))
+    return 2 / sp.pi * sp.Integral(keep_cos * keep_sin, (phi, 0, sp.pi / 2))
+
+
+def _wall_bracket() -> tuple[sp.Rational, sp.Rational]:
+    """``c``'s 7-digit value (``WALL_CONSTANT``) plus or minus half a unit in its last digit."""
+    from rope_sym.erasure.laws import WALL_CONSTANT
+
+    centre, half = sp.Rational(str(WALL_CONSTANT)), sp.Rational(1, 2 * 10**7)
+    return centre - half, centre + half
 
 
 @lru_cache(maxsize=1)
@@ -77,10 +89,15 @@ def cast_wall() -> Derivation:
                 "by $2^{-p}$")
     pr.identity(sp.cos(sp.pi / 2 - phi, evaluate=False), sp.sin(phi),
                 "$P(\\pi/2 - \\varphi) = P(\\varphi)$: the cosine and the sine swap, so $P$ has period $\\pi/2$")
-    pr.numeric(sp.Eq(c, sp.Float("0.1888994", 7), evaluate=False), _wall_constant_check,
-               "numerical fact (mpmath, 30 digits): the phase average "
-               "$F(t) = \\frac{2}{\\pi}\\int_0^{\\pi/2} P\\, d\\varphi$ crosses $1/2$ at $t = c$, integrated "
-               "piecewise between the exact breakpoints (the binade edges and the zeros of $q$)")
+    low, high = _wall_bracket()
+    pr.numeric(sp.And(sp.StrictGreaterThan(_phase_average(low), sp.Rational(1, 2), evaluate=False),
+                      sp.StrictLessThan(_phase_average(high), sp.Rational(1, 2), evaluate=False)),
+               "numerical fact, evaluated by the kernel (mpmath, 20 digits, with an error bound): the phase average "
+               "$F(t) = \\frac{2}{\\pi}\\int_0^{\\pi/2} P\\, d\\varphi$ (with $t = \\theta\\, 2^{p}$) is "
+               "continuous and decreasing in $t$, above $1/2$ at the lower end of the bracket and below it at "
+               "the upper end: it crosses $1/2$ at $t = c = 0.1888994$ to 7 digits",
+               dps=20, shown=(f"F({low}) > 1/2 > F({high})",
+                              rf"F\left({sp.latex(low)}\right) > \tfrac{{1}}{{2}} > F\left({sp.latex(high)}\right)"))
     s = pr.given(defined)
     pr.rewrite(s, sp.Eq(wall, c / 2 * eps_mach),
                "with $\\varepsilon_{\\mathrm{mach}} = 2^{1-p}$: the wall is $c/2 = 0.0944$ of "
@@ -115,11 +132,14 @@ def slow_pairs() -> Derivation:
                           "(scans: about 1000), fp16 8184, fp32 $6.7 \\times 10^{7}$",))
 
 
-def _first_merge_check() -> bool:
-    from rope_sym.formats import oracle_round
-
-    return all(oracle_round(float(2**bits + 1), fmt) == 2.0**bits and oracle_round(float(2**bits), fmt) == 2.0**bits
-               for fmt, bits in (("bf16", 8), ("fp16", 11), ("fp32", 24)))
+def _first_merges() -> sp.Basic:
+    """``round_p(2^p + 1) = 2^p`` and ``round_p(2^p) = 2^p`` for bf16, fp16 and fp32 (``p`` = 8, 11, 24)."""
+    facts = []
+    for bits in (8, 11, 24):
+        power = sp.Integer(2) ** bits
+        facts += [sp.Eq(rounded(power + 1, bits), power, evaluate=False),
+                  sp.Eq(rounded(power, bits), power, evaluate=False)]
+    return sp.And(*facts)
 
 
 @lru_cache(maxsize=1)
@@ -134,10 +154,11 @@ def position_merges() -> Derivation:
                             "change the stored position")
     pr.identity((2 ** (k + 1) - 2**k) / spacing, 2 ** (p_bits - 1),
                 "the binade $[2^{k}, 2^{k+1})$ holds $2^{p-1}$ values, spaced $2^{k-p+1}$ apart")
-    pr.numeric(sp.Eq(sp.Symbol("round_p(2^p + 1)"), sp.Symbol("2^p"), evaluate=False), _first_merge_check,
-               "numerical fact (the gmpy2 oracle, bf16, fp16, fp32): integers are exact up to $2^{p}$, and "
-               "$2^{p} + 1$ is a tie that rounds to the even $2^{p}$: the first merged position",
-               shown=("round_p(2^p + 1) = 2^p", r"\mathrm{round}_p(2^{p} + 1) = 2^{p}"))
+    pr.numeric(_first_merges(),
+               "numerical fact, evaluated exactly by the kernel (bf16, fp16, fp32): integers are exact up to "
+               "$2^{p}$, and $2^{p} + 1$ is a tie that rounds to the even $2^{p}$: the first merged position",
+               shown=("round_p(2^p + 1) = 2^p for p = 8, 11, 24",
+                      r"\mathrm{round}_p(2^{p} + 1) = 2^{p} \quad (p = 8, 11, 24)"))
     s = pr.given(counted)
     pr.rewrite(s, sp.Eq(merged, 1 - 2 ** (p_bits - 1) / (L - 1)), "so the window merges a fraction "
                "$1 - 2^{p-1}/(L-1)$ of its steps", shown=("f = 1 - 2^(p-1)/(L-1)", r"f = 1 - \frac{2^{p-1}}{L-1}"))

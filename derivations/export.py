@@ -13,6 +13,8 @@ from derivations.catalog import all_derivations
 from derivations.kernel import Derivation, Hypothesis, Step
 from derivations.symbols import b, d, eps, eps_mach
 from rope_sym.bounds import closed_forms as bd
+from rope_sym.bounds.table import CLOSED_FORMS
+from rope_sym.bounds.table import Setting as BoundSetting
 
 
 @dataclass(frozen=True)
@@ -54,21 +56,26 @@ _LATEX_NAMES = {eps: r"\varepsilon", eps_mach: r"\varepsilon_{\mathrm{mach}}", _
 
 
 def bounds_rows(eps_value: float = bd.DEFAULT_EPS) -> list[dict[str, object]]:
-    """One row per (setting, dtype): the lower bounds (paper/exact), the paper's wall (paper/exact) and L_max."""
+    """One row per (setting, dtype): every bound record's closed form as ``<name>_paper`` and ``<name>_exact``
+    (``rope_sym.bounds.table.CLOSED_FORMS``: the lower bounds, the paper's wall and ``max_context``)."""
     rows: list[dict[str, object]] = []
     for st in SETTINGS:
         for dtype in DTYPES:
-            em = bd.eps_mach_of(dtype)
+            setting = BoundSetting(st.context, st.head_dim, eps_value, st.depth, bd.eps_mach_of(dtype))
             row: dict[str, object] = {"setting": st.label, "base": st.base, "context": st.context,
                                       "head_dim": st.head_dim, "depth": st.depth, "dtype": dtype}
-            for form in ("paper", "exact"):
-                row[f"aliasing_{form}"] = bd.aliasing_base(st.context, st.head_dim, form=form)
-                row[f"dc_{form}"] = bd.dc_stability_base(st.context, st.head_dim, eps_value, form=form)
-                row[f"depth_{form}"] = bd.depth_base(st.context, st.head_dim, eps_value, st.depth, form=form)
-                row[f"wall_{form}"] = bd.precision_wall_base(em, st.head_dim, form=form)
-            row["max_context"] = bd.max_context(em, eps_value, st.depth, st.head_dim)
+            for bound in CLOSED_FORMS:
+                for form in ("paper", "exact"):
+                    row[f"{bound.name}_{form}"] = bound.base_of(setting, form)
             rows.append(row)
     return rows
+
+
+TABLE_BOUNDS: tuple[tuple[str, str, str], ...] = (
+    ("dc_stability", "DC", "DC stability"), ("depth", "depth", "depth"), ("precision", "paper's wall", "paper's wall"),
+    ("max_context", "L_max", "$L_{\\max}$"))
+"""The records shown in the bounds tables, with their text and LaTeX titles (aliasing, always below DC stability,
+is left out for width)."""
 
 
 # ------------------------------------------------------------------------------------------------ LaTeX
@@ -163,13 +170,13 @@ def _bounds_table(eps_value: float) -> list[str]:
            "\\begin{table}[h]\\centering\\footnotesize\\setlength{\\tabcolsep}{4pt}",
            "\\caption{Lower bounds (DC stability, depth), the paper's precision wall (upper bound) and $L_{\\max}$ "
            "for each setting ($L$ tokens, $N$ layers, $d$ the rotary dimension) and format (paper / exact).}",
-           "\\begin{tabular}{lrrlllll}", "\\hline",
-           "setting & $L$ & $N$ & format & DC stability & depth & paper's wall & $L_{\\max}$ \\\\", "\\hline"]
+           "\\begin{tabular}{lrrl" + "l" * len(TABLE_BOUNDS) + "}", "\\hline",
+           "setting & $L$ & $N$ & format & " + " & ".join(title for _, _, title in TABLE_BOUNDS) + " \\\\", "\\hline"]
     for r in bounds_rows(eps_value):
+        cells = [f"{_num(r[f'{name}_paper'])} / {_num(r[f'{name}_exact'])}" if name != "max_context"
+                 else _num(r[f"{name}_exact"]) for name, _, _ in TABLE_BOUNDS]  # L_max: the same in both forms
         out.append(f"{escape(str(r['setting']))} & {int(float(str(r['context'])))} & {r['depth']} & {r['dtype']} & "
-                   f"{_num(r['dc_paper'])} / {_num(r['dc_exact'])} & {_num(r['depth_paper'])} / "
-                   f"{_num(r['depth_exact'])} & {_num(r['wall_paper'])} / {_num(r['wall_exact'])} & "
-                   f"{_num(r['max_context'])} \\\\")
+                   + " & ".join(cells) + " \\\\")
     out += ["\\hline", "\\end{tabular}", "\\end{table}"]
     return out
 
@@ -312,13 +319,20 @@ def as_text(dv: Derivation) -> str:
     return "\n".join(lines)
 
 
+def _text_cell(row: dict[str, object], name: str, title: str) -> str:
+    """``title paper / exact`` of one record in a bounds row (``L_max`` is the same in both forms)."""
+    if name == "max_context":
+        return f"{title} {float(str(row[f'{name}_exact'])):.3g}"
+    label = f"{title}(N={row['depth']})" if name == "depth" else title
+    return f"{label} {float(str(row[f'{name}_paper'])):.3g} / {float(str(row[f'{name}_exact'])):.3g}"
+
+
 def to_text(derivations: list[Derivation] | None = None, eps: float = bd.DEFAULT_EPS) -> str:
     """Every derivation as Unicode text, then the bounds table."""
     dvs = all_derivations() if derivations is None else derivations
     parts = [as_text(dv) for dv in dvs]
     table = [f"Bounds at standard settings (ε = {eps}; paper / exact):"]
     for r in bounds_rows(eps):
-        table.append(f"  {r['setting']:<18} {r['dtype']:<5} DC {r['dc_paper']:.3g} / {r['dc_exact']:.3g}  "
-                     f"depth(N={r['depth']}) {r['depth_paper']:.3g} / {r['depth_exact']:.3g}  "
-                     f"paper's wall {r['wall_paper']:.3g} / {r['wall_exact']:.3g}  L_max {r['max_context']:.3g}")
+        cells = [_text_cell(r, name, title) for name, title, _ in TABLE_BOUNDS]
+        table.append(f"  {r['setting']:<18} {r['dtype']:<5} " + "  ".join(cells))
     return "\n\n".join([*parts, "\n".join(table)]) + "\n"

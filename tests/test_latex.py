@@ -45,8 +45,8 @@ def test_bounds_table_rows_cover_settings_and_formats():
     rows = bounds_rows()
     assert len(rows) == 3 * len(SETTINGS)
     fp32 = [r for r in rows if r["dtype"] == "fp32"]
-    assert all(1.65e6 < float(r["max_context"]) < 1.8e6 for r in fp32)  # eps 0.5, N 32
-    assert all(float(r["wall_exact"]) > float(r["wall_paper"]) for r in rows)
+    assert all(1.65e6 < float(r["max_context_exact"]) < 1.8e6 for r in fp32)  # eps 0.5, N 32
+    assert all(float(r["precision_exact"]) > float(r["precision_paper"]) for r in rows)
 
 
 def test_text_export_marks_every_step(capsys):

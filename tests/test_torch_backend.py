@@ -495,3 +495,26 @@ def test_every_entry_point_treats_cpu_device_and_auto_alike():
     assert all(c == confirmations[0] for c in confirmations)
     collisions = [attention_collisions(spec, 1 << 12, channel="all", device=d).to_dict() for d in devices]
     assert all(c == collisions[0] for c in collisions)
+
+
+def test_a_cpu_scan_runs_on_its_own_thread_count_and_restores_torchs():
+    before = torch.get_num_threads()
+    spec = RopeSpec(8, 10000.0)
+    one = torch_erasure_scan(spec, 4096, "bf16", "hf", device="cpu", probes=[])
+    assert torch.get_num_threads() == before
+    two = torch_erasure_scan(spec, 4096, "bf16", "hf", device="cpu", probes=[], threads=2)
+    assert torch.get_num_threads() == before
+    assert one.adjacent_erasure == two.adjacent_erasure and one.distinct_positions == two.distinct_positions
+    with pytest.raises(InvalidRopeSpec, match="threads must be at least 1"):
+        torch_erasure_scan(spec, 64, "bf16", "hf", device="cpu", threads=0)
+    assert torch.get_num_threads() == before
+
+
+def test_blocks_with_nan_take_the_careful_path_and_count_the_same():
+    # fp16 native positions >= 65520 are inf, their codes NaN: the blocks holding them cannot skip the NaN
+    # canonicalisation, and the figures equal the emulated backend's
+    spec = RopeSpec(8, 10000.0)
+    t = torch_erasure_scan(spec, 66000, "fp16", "native", device="cpu", probes=[], attention=False)
+    e = erasure_scan(spec, 66000, "fp16", "native", probes=[], attention=False)
+    assert t.nonfinite_positions == e.nonfinite_positions > 0 and t.first_nonfinite == e.first_nonfinite
+    assert t.distinct_positions == e.distinct_positions and t.adjacent_erasure == e.adjacent_erasure

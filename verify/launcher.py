@@ -2,13 +2,14 @@
 first line, while the toolkit imports, while it works or as it exits, is one line (``interrupted``) and exit
 status 130, never a traceback.
 
-Python's own SIGINT handler raises ``KeyboardInterrupt`` wherever the main thread happens to be, and a ``try``
-only covers what runs inside it: between the import of this module and the ``try`` of :func:`run` (and after it)
-there is code no handler covers, and while the interpreter finalises it puts the default action back (a Ctrl-C
-then kills the process without a word). So the first statement here replaces the handler with one that ends
-the process at once; inside ``run``'s ``try`` the default handler comes back (the work is interruptible, and the
-CLI turns ``KeyboardInterrupt`` into the same line and status); before the ``try`` is left the immediate one is
-installed again, and the process ends by ``os._exit`` after flushing its output, without finalisation.
+Python's own SIGINT handler raises ``KeyboardInterrupt`` wherever the main thread happens to be: outside a
+``try`` it escapes as a traceback, and inside code whose exceptions Python cannot propagate (a weakref callback
+such as the import lock's cleanup, a ``__del__``) it is printed as "Exception ignored ... Traceback" and the run
+goes on (a loop of real signals found that one). So the first statement here installs a handler that raises
+nothing: it writes the line and ends the process at once with ``os._exit`` (what is still buffered on stdout is
+dropped: the run was interrupted). A ``KeyboardInterrupt`` raised by code itself still becomes the same line and
+status, and the process ends by ``os._exit`` after flushing its output, without finalisation (during which Python
+puts the default SIGINT action back).
 """
 
 from __future__ import annotations
@@ -23,12 +24,12 @@ from verify.exit_codes import INTERRUPTED
 
 
 def _exit_interrupted(signum: int, frame: object) -> None:
-    """Say so in one line and end the process now: nothing outside ``run``'s ``try`` can catch an exception."""
+    """Say so in one line and end the process now, raising nothing (the module docstring says why)."""
     os.write(2, b"interrupted\n")
     os._exit(INTERRUPTED)
 
 
-signal.signal(signal.SIGINT, _exit_interrupted)  # first: no window between here and run()'s try
+signal.signal(signal.SIGINT, _exit_interrupted)  # first: from here to the exit no SIGINT raises anything
 
 
 def run() -> NoReturn:
@@ -36,11 +37,8 @@ def run() -> NoReturn:
     try:
         from verify.cli import main
 
-        signal.signal(signal.SIGINT, signal.default_int_handler)
         status = main()
-        signal.signal(signal.SIGINT, _exit_interrupted)  # before leaving the try: the exit is covered too
-    except KeyboardInterrupt:
-        signal.signal(signal.SIGINT, _exit_interrupted)
+    except KeyboardInterrupt:  # raised by code, not by a signal (the handler raises nothing)
         sys.stderr.write("interrupted\n")
         status = INTERRUPTED
     _exit(status)

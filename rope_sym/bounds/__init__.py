@@ -29,13 +29,22 @@ from rope_sym.bounds.extrapolation import (
     ntk_extrapolation_limit,
 )
 from rope_sym.bounds.models import VERDICTS, case_study, effective_spectrum, model_report, resolve_model
-from rope_sym.bounds.table import BOUND_NAMES, BOUNDS, LOWER_BOUNDS, Bound, Setting, get_bound
+from rope_sym.bounds.table import (
+    BOUND_NAMES,
+    BOUNDS,
+    CLOSED_FORMS,
+    LOWER_BOUNDS,
+    MAX_CONTEXT_BOUND,
+    Bound,
+    Setting,
+    get_bound,
+)
 from rope_sym.bounds.zone import verdict, zone_report
 
 __all__ = [
-    "BOUNDS", "BOUND_NAMES", "DEFAULT_EPS", "FORMS", "LOWER_BOUNDS", "VERDICTS", "Bound", "Form", "Setting",
-    "acos_root", "aliasing_base", "case_study", "check_depth", "check_eps", "check_form", "check_rotary_dim",
-    "critical_dimension", "critical_pair", "dc_stability_base", "depth_base", "effective_base",
+    "BOUNDS", "BOUND_NAMES", "CLOSED_FORMS", "DEFAULT_EPS", "FORMS", "LOWER_BOUNDS", "MAX_CONTEXT_BOUND", "VERDICTS",
+    "Bound", "Form", "Setting", "acos_root", "aliasing_base", "case_study", "check_depth", "check_eps", "check_form",
+    "check_rotary_dim", "critical_dimension", "critical_pair", "dc_stability_base", "depth_base", "effective_base",
     "effective_spectrum", "eps_mach_of", "extrapolation_limit", "get_bound", "max_context", "model_report",
     "ntk_extrapolation_limit", "precision_wall_base", "relative_gap_lower", "relative_gap_wall",
     "resolve_model", "theta_min_of", "verdict", "zone_report",

@@ -35,7 +35,7 @@ import numpy as np
 from rope_sym.erasure.codes import ArrayOps, Classes, canonical_codes, exact_classes, hash_rows
 from rope_sym.erasure.emulated import EmulatedBackend
 from rope_sym.erasure.engine import (
-    MAX_CONTEXT,
+    MAX_SCAN_CONTEXT,
     RESOLUTION_LIMIT,
     Iterate,
     ScanBackend,
@@ -52,33 +52,34 @@ from rope_sym.spectrum.spec import RopeSpec
 BACKENDS: tuple[str, ...] = ("emulated", "torch")
 
 
-def make_backend(spec: RopeSpec, dtype: str, pipeline: str, *, backend: str = "emulated", context: int = 0,
-                 device: Any = None, autocast: bool = False, margin: int = 0, frequencies: Any = None) -> ScanBackend:
-    """The named backend for one pipeline. ``device`` and ``autocast`` apply to ``torch`` only, and giving them
-    to ``emulated`` is an error (they would be silently ignored)."""
+def make_backend(spec: RopeSpec, dtype: str, pipeline: str, *, backend: str = "emulated", device: Any = None,
+                 autocast: bool = False, frequencies: Any = None) -> ScanBackend:
+    """The named backend for one pipeline: ``emulated``. The torch backend is an object the caller builds
+    (``rope_sym.torch_backend.TorchBackend``, or ``torch_erasure_scan``): this package never imports torch code.
+    ``device`` and ``autocast`` belong to the torch backend, and giving them here is an error (they would be
+    silently ignored)."""
     if backend == "emulated":
         if device is not None or autocast:
             raise InvalidRopeSpec("device and autocast apply to the torch backend only (use backend='torch')")
         return EmulatedBackend(spec, dtype, pipeline, frequencies)
-    if frequencies is not None:
-        raise InvalidRopeSpec("a model's own (scaled) frequencies are scanned by the emulated backend only")
     if backend == "torch":
-        from rope_sym.torch_backend.erasure import TorchBackend  # torch is optional: imported only here
-
-        return TorchBackend(spec, dtype, pipeline, context, device=device, autocast=autocast, margin=margin)
+        raise InvalidRopeSpec("the torch backend is built by rope_sym.torch_backend: call torch_erasure_scan, or "
+                              "pass TorchBackend(...) as the backend")
     raise InvalidRopeSpec(f"unknown backend {backend!r} (known: {', '.join(BACKENDS)})")
 
 
 def erasure_scan(spec: RopeSpec, context: object, dtype: str = "bf16", pipeline: str = "hf", *,
-                 backend: str = "emulated", device: Any = None, autocast: bool = False, attention: bool = True,
+                 backend: str | ScanBackend = "emulated", device: Any = None, autocast: bool = False,
+                 attention: bool = True,
                  probes: Iterable[int] | None = None, resolution_limit: int = RESOLUTION_LIMIT,
                  chunk: object = None, query_seed: int = 0, query: object = None, window: object = None,
                  iterate: Iterate | None = None, hash_mask: int | None = None,
                  frequencies: Any = None) -> ErasureReport:
     """Scan positions ``0 .. context-1`` of ``pipeline`` in activation ``dtype`` and return the exact figures.
 
-    ``backend``: ``emulated`` (exact emulation, default) or ``torch`` (on ``device``, default ``cuda`` when
-    available, else ``cpu``; ``autocast`` runs it under ``torch.autocast``). The other arguments are those of
+    ``backend``: ``emulated`` (exact emulation, default), or a backend object built for this spec, dtype and
+    pipeline (``rope_sym.torch_backend.TorchBackend``; ``torch_erasure_scan`` builds one). The other arguments are
+    those of
     ``rope_sym.erasure.engine.scan``. ``frequencies``: a scaled model's effective frequencies (one per pair) in
     place of the spec's (emulated backend; the pipeline holds them as its fp32 buffer).
 
@@ -93,15 +94,31 @@ def erasure_scan(spec: RopeSpec, context: object, dtype: str = "bf16", pipeline:
     freqs = None if frequencies is None else np.asarray(frequencies, dtype=np.float64)
     if freqs is not None and freqs.shape != (spec.n_pairs,):
         raise InvalidRopeSpec(f"frequencies must hold {spec.n_pairs} values (one per pair), got shape {freqs.shape}")
-    runner = make_backend(spec, dtype, pipeline, backend=backend, context=L, device=device, autocast=autocast,
-                          margin=limit + 1, frequencies=freqs)
+    if isinstance(backend, str):
+        runner = make_backend(spec, dtype, pipeline, backend=backend, device=device, autocast=autocast,
+                              frequencies=freqs)
+    else:
+        runner = _checked_backend(backend, spec, dtype, pipeline, device, autocast, freqs)
     return scan(runner, L, attention=attention, probes=probes, resolution_limit=limit, chunk=chunk,
                 query_seed=query_seed, query=query, window=window, iterate=iterate, hash_mask=hash_mask,
                 frequencies=freqs)
 
 
+def _checked_backend(runner: ScanBackend, spec: RopeSpec, dtype: str, pipeline: str, device: Any, autocast: bool,
+                     frequencies: Any) -> ScanBackend:
+    """A caller's backend object, refused unless it was built for this spec, dtype and pipeline."""
+    from rope_sym.pipelines.table import pipeline_formats
+
+    if device is not None or autocast or frequencies is not None:
+        raise InvalidRopeSpec("device, autocast and frequencies are given to the backend object itself")
+    if runner.spec != spec or runner.formats != pipeline_formats(dtype, pipeline):
+        raise InvalidRopeSpec(f"the backend was built for another setting than {dtype} {pipeline} "
+                              f"(head dim {spec.head_dim}, base {spec.base:g})")
+    return runner
+
+
 __all__ = [
-    "BACKENDS", "ERASED_FRACTION", "MAX_CONTEXT", "RESOLUTION_LIMIT", "ArrayOps", "Classes", "EmulatedBackend",
+    "BACKENDS", "ERASED_FRACTION", "MAX_SCAN_CONTEXT", "RESOLUTION_LIMIT", "ArrayOps", "Classes", "EmulatedBackend",
     "ErasureReport", "Iterate", "ScanBackend", "block_size", "canonical_codes", "check_scan_context",
     "default_query", "erased_mask", "erasure_scan", "exact_classes", "hash_rows", "make_backend", "resolution_at",
     "scan",

@@ -39,7 +39,9 @@ class ArrayOps:
     ``int_of_width[k]``: the signed integer dtype of ``k`` bytes; ``bits_of(values)``: the values' bit patterns in
     their own format's width (a plain ``.view`` where the array holds the format itself); ``where(condition,
     a, b)``; ``concat(arrays, axis)``; ``pad_columns(codes, k)``: ``k`` zero columns appended;
-    ``contiguous(array)``; ``from_numpy(array)``: a host array onto the backend's device.
+    ``contiguous(array)``; ``from_numpy(array)``: a host array onto the backend's device; ``count_true(mask)``:
+    the True entries of a boolean ``(rows, columns)`` mask per column (torch's ``bool.sum`` converts to int64
+    first, several times slower than summing the bytes).
     """
 
     int_of_width: dict[int, Any]
@@ -49,6 +51,16 @@ class ArrayOps:
     pad_columns: Callable[[Any, int], Any]
     contiguous: Callable[[Any], Any]
     from_numpy: Callable[[NDArray[Any]], Any]
+    count_true: Callable[[Any], Any] = lambda mask: mask.sum(0)
+
+
+def has_nan(values: Any) -> bool:
+    """Whether any value is NaN, by one sum over the block (a host check: it reads the sum back). NaN
+    propagates through a sum and finite values never make one; ``inf - inf`` can, which only sends a block
+    without NaN down the careful path."""
+    with np.errstate(over="ignore", invalid="ignore"):  # an fp16 sum may overflow to inf: no NaN, no warning
+        total = values.sum()
+    return bool(total != total)
 
 
 def canonical_codes(values: Any, ops: ArrayOps) -> Any:

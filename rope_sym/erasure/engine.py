@@ -30,6 +30,7 @@ from rope_sym.erasure.codes import (
     Classes,
     canonical_codes,
     exact_classes,
+    has_nan,
     hash_rows,
     multipliers,
 )
@@ -38,7 +39,7 @@ from rope_sym.errors import InvalidRopeSpec
 from rope_sym.pipelines.table import PipelineFormats
 from rope_sym.spectrum.spec import RopeSpec, check_context, check_positive_integer
 
-MAX_CONTEXT = 1 << 26
+MAX_SCAN_CONTEXT = 1 << 26
 """Longest context scanned: about 60 bytes per position are kept (module docstring), ~4 GB here."""
 
 BLOCK_VALUES = {"cpu": 1 << 18, "cuda": 1 << 23}
@@ -59,7 +60,7 @@ class ScanBackend(Protocol):
 
     ``cos_sin(lo, hi)``: the stored cos/sin ``(hi - lo, n)`` of positions ``lo .. hi-1``; ``cos_sin_at(positions)``:
     the same at any positions (a host int64 array); ``stored_positions(lo, hi)``: positions as the pipeline
-    holds them, as float32 (exact: every stored position below ``MAX_CONTEXT`` is an integer or inf);
+    holds them, as float32 (exact: every stored position below ``MAX_SCAN_CONTEXT`` is an integer or inf);
     ``rotate(x, cos, sin)``: ``x`` (from ``as_array``) rotated as the pipeline's eager code does; ``zeros(n, kind)``
     with kind ``"int64"``, ``"bool"`` or ``"float32"``; ``to_numpy``; ``unique_count``; ``synchronize``.
     ``measured()``: the report fields describing the backend.
@@ -83,15 +84,15 @@ class ScanBackend(Protocol):
 
 
 def check_scan_context(context: object) -> int:
-    """A whole number of positions in ``[2, MAX_CONTEXT]``."""
+    """A whole number of positions in ``[2, MAX_SCAN_CONTEXT]``."""
     c = check_context(context)
     if not float(c).is_integer():
         raise InvalidRopeSpec(f"context must be a whole number of positions, got {context!r}")
     n = int(c)
     if n < 2:
         raise InvalidRopeSpec(f"context must be at least 2 positions, got {n}")
-    if n > MAX_CONTEXT:
-        raise InvalidRopeSpec(f"context {n} exceeds the largest scanned context 2^26 = {MAX_CONTEXT}")
+    if n > MAX_SCAN_CONTEXT:
+        raise InvalidRopeSpec(f"context {n} exceeds the largest scanned context 2^26 = {MAX_SCAN_CONTEXT}")
     return n
 
 
@@ -145,8 +146,8 @@ def check_window(window: object, context: int) -> tuple[int, int]:
         return 0, context
     if not isinstance(window, (tuple, list)) or len(window) != 2:
         raise InvalidRopeSpec(f"window must be a pair (start, end), got {window!r}")
-    start = check_positive_integer(window[0], "window start", MAX_CONTEXT, minimum=0)
-    end = check_positive_integer(window[1], "window end", MAX_CONTEXT)
+    start = check_positive_integer(window[0], "window start", MAX_SCAN_CONTEXT, minimum=0)
+    end = check_positive_integer(window[1], "window end", MAX_SCAN_CONTEXT)
     if not start + 2 <= end <= context:
         raise InvalidRopeSpec(f"window {start}:{end} must hold at least two positions inside 0 .. {context}")
     return start, end
@@ -165,12 +166,17 @@ def check_query(query: object, head_dim: int) -> NDArray[np.float64]:
     return q
 
 
-def _steps_in_window(equal: Any, first_step: int, window: tuple[int, int]) -> Any:
+def _steps_in_window(equal: Any, first_step: int, window: tuple[int, int], count: Callable[[Any], Any]) -> Any:
     """Sum over the rows of ``equal`` (row ``k``: the step into position ``first_step + k``) whose step lies
     inside the window, i.e. into a position in ``start + 1 .. end - 1``; None when no row does."""
     a = max(window[0] + 1 - first_step, 0)
     b = min(window[1] - first_step, equal.shape[0])
-    return equal[a:b].sum(0) if b > a else None
+    return count(equal[a:b]) if b > a else None
+
+
+def _plain_codes(values: Any, ops: ArrayOps) -> Any:
+    """``canonical_codes`` of values known to hold no NaN: ``bits(v + 0)`` (``-0 + 0 = +0``), contiguous."""
+    return ops.contiguous(ops.bits_of(values + 0))
 
 
 def _pair_equal(new: Any, old: Any, n: int) -> Any:
@@ -216,27 +222,34 @@ def scan(backend: ScanBackend, context: int, *, attention: bool = True, probes: 
     last: tuple[Any, Any] | None = None
     last_rotated: Any = None
 
+    host = backend.device_kind == "cpu"  # reading a block's sum back costs nothing there
     backend.synchronize()
     start = time.perf_counter()
     starts = range(0, L, block)
     for lo in (iterate(starts) if iterate is not None else starts):
         hi = min(lo + block, L)
         c, s = backend.cos_sin(lo, hi)
-        cos_codes, sin_codes = canonical_codes(c, ops), canonical_codes(s, ops)
+        # a host block without NaN (one sum says so) needs no NaN canonicalisation and no NaN flags
+        careful = not host or has_nan(c) or has_nan(s)
+        cos_codes = canonical_codes(c, ops) if careful else _plain_codes(c, ops)
+        sin_codes = canonical_codes(s, ops) if careful else _plain_codes(s, ops)
         # same-code steps per pair inside the window: within the block, then across its boundary
-        inside = _steps_in_window((cos_codes[1:] == cos_codes[:-1]) & (sin_codes[1:] == sin_codes[:-1]), lo + 1, span)
+        inside = _steps_in_window((cos_codes[1:] == cos_codes[:-1]) & (sin_codes[1:] == sin_codes[:-1]), lo + 1, span,
+                                  ops.count_true)
         if inside is not None:
             same_steps += inside
         if last is not None and span[0] < lo < span[1]:
             same_steps += ((cos_codes[:1] == last[0]) & (sin_codes[:1] == last[1])).sum(0)
         last = cos_codes[-1:], sin_codes[-1:]
         hashes[lo:hi] = hash_rows(cos_codes, ops, cos_weights) + hash_rows(sin_codes, ops, sin_weights)
-        nan_rows[lo:hi] = (cos_codes == -1).any(1) | (sin_codes == -1).any(1)  # -1: the NaN code, no other's
+        if careful:
+            nan_rows[lo:hi] = (cos_codes == -1).any(1) | (sin_codes == -1).any(1)  # -1: the NaN code only
         stored[lo:hi] = backend.stored_positions(lo, hi)
         if rotated_hashes is not None and rotated_same is not None:
-            rotated = canonical_codes(backend.rotate(query_array, c, s), ops)
+            turned = backend.rotate(query_array, c, s)
+            rotated = canonical_codes(turned, ops) if not host or has_nan(turned) else _plain_codes(turned, ops)
             rotated_hashes[lo:hi] = hash_rows(rotated, ops, rotated_weights)
-            inside = _steps_in_window(_pair_equal(rotated[1:], rotated[:-1], n), lo + 1, span)
+            inside = _steps_in_window(_pair_equal(rotated[1:], rotated[:-1], n), lo + 1, span, ops.count_true)
             if inside is not None:
                 rotated_same += inside
             if last_rotated is not None and span[0] < lo < span[1]:

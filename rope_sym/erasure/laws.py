@@ -49,7 +49,9 @@ from itertools import pairwise
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from rope_sym.erasure.report import ERASED_FRACTION
+from rope_sym.erasure.thresholds import ERASED_FRACTION
+from rope_sym.erasure.thresholds import WALL_CONSTANT as WALL_CONSTANT  # re-exported: the laws' public names
+from rope_sym.erasure.thresholds import wall_theta as wall_theta
 from rope_sym.errors import InvalidRopeSpec
 from rope_sym.formats import FloatFormat, get_format
 
@@ -191,16 +193,6 @@ def wall_constant(dps: int = 20) -> float:
         root = mpmath.findroot(excess, (mpmath.mpf("0.18"), mpmath.mpf("0.2")), solver="secant",
                                tol=mpmath.mpf(10) ** (-dps + 5))
         return float(root)
-
-
-WALL_CONSTANT = 0.1888994
-"""``c`` to 7 digits, as ``wall_constant()`` computes it (a test and the ``erasure-laws`` check recompute it at
-30 digits): kept here so that verdicts need no mpmath."""
-
-
-def wall_theta(fmt: FloatFormat | str) -> float:
-    """The cast-level wall ``theta* = c 2^-p`` of a format (bf16: 7.38e-4, fp16: 9.22e-5, fp32: 1.13e-8)."""
-    return WALL_CONSTANT * 2.0 ** -get_format(fmt).precision
 
 
 # ------------------------------------------------------------------------------------------- rotated level

@@ -9,13 +9,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rope_sym.erasure.codes import Classes
+from rope_sym.erasure.thresholds import ERASED_FRACTION, wall_theta
 from rope_sym.pipelines.table import PipelineFormats
 from rope_sym.spectrum.spec import RopeSpec
 from rope_sym.spectrum.theta import frequencies
-
-ERASED_FRACTION = 0.5
-"""A pair is erased when *more than* this fraction of its one-token steps leave its code unchanged (``>``, so a
-pair sitting exactly on one half is not erased)."""
 
 
 @dataclass
@@ -96,8 +93,6 @@ def assemble_report(spec: RopeSpec, context: int, fmts: PipelineFormats, same_st
     thetas = frequencies(spec) if thetas is None else np.asarray(thetas, dtype=np.float64)
     erased = erased_mask(erasure)
     wall = float(thetas[erased].max()) if erased.any() else None
-    from rope_sym.erasure.laws import wall_theta  # the laws use this module's threshold
-
     predicted = fmts.store.eps
     law_wall = wall_theta(fmts.store)
     n_erased = int(erased.sum())

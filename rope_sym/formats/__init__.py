@@ -17,11 +17,11 @@ from rope_sym.formats.oracle import (
     oracle_sqrt,
     oracle_sub,
 )
-from rope_sym.formats.rounding import is_representable, round_to
+from rope_sym.formats.rounding import is_representable, round_to, ulp
 
 __all__ = [
     "BF16", "E4M3", "E5M2", "FORMATS", "FP16", "FP32", "FP64", "FloatFormat", "arithmetic", "get_format",
     "gmpy2_context", "hard_cases", "is_representable", "oracle_add", "oracle_cos", "oracle_div", "oracle_fma",
     "oracle_mul", "oracle_pow", "oracle_round", "oracle_round_many", "oracle_sin", "oracle_sqrt", "oracle_sub",
-    "random_values", "round_to", "same_bits",
+    "random_values", "round_to", "same_bits", "ulp",
 ]

@@ -82,21 +82,6 @@ class FloatFormat:
         """All integers ``|n| <= 2^p`` are exact in the format; ``2^p + 1`` is the first that is not."""
         return 1 << self.precision
 
-    def ulp(self, x: float) -> float:
-        """Spacing of the format at ``x``: ``2^(max(e, emin) - p + 1)`` with ``e = floor(log2 |round(x)|)``.
-
-        ``x`` is rounded to the format first (8191 is 8192 in bf16, so its ulp is that of 8192).
-        Zero gives the smallest subnormal; infinities and NaN give NaN.
-        """
-        from rope_sym.formats.rounding import round_to
-
-        r = float(round_to(x, self))
-        if not math.isfinite(r):
-            return math.nan
-        if r == 0.0:
-            return self.smallest_subnormal
-        e = math.frexp(abs(r))[1] - 1
-        return math.ldexp(1.0, max(e, self.emin) - self.precision + 1)
 
     def __str__(self) -> str:
         return self.name

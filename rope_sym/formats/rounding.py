@@ -18,6 +18,7 @@ No value passes through float32 or any other intermediate format, so there is no
 
 from __future__ import annotations
 
+import math
 from typing import overload
 
 import numpy as np
@@ -114,3 +115,19 @@ def is_representable(x: ArrayLike, fmt: FloatFormat | str) -> NDArray[np.bool_] 
     same = (r == a) | (np.isnan(a) & np.isnan(r))
     result = same & ~(np.isinf(a) & (not fmt.has_inf))
     return result
+
+
+def ulp(x: float, fmt: FloatFormat | str) -> float:
+    """Spacing of ``fmt`` at ``x``: ``2^(max(e, emin) - p + 1)`` with ``e = floor(log2 |round(x)|)``.
+
+    ``x`` is rounded to the format first (8191 is 8192 in bf16, so its ulp is that of 8192).
+    Zero gives the smallest subnormal; infinities and NaN give NaN.
+    """
+    f = get_format(fmt)
+    r = float(round_to(x, f))
+    if not math.isfinite(r):
+        return math.nan
+    if r == 0.0:
+        return f.smallest_subnormal
+    e = math.frexp(abs(r))[1] - 1
+    return math.ldexp(1.0, max(e, f.emin) - f.precision + 1)

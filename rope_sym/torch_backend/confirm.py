@@ -43,6 +43,7 @@ from rope_sym.pipelines import (
     stored_positions,
 )
 from rope_sym.spectrum.spec import RopeSpec
+from rope_sym.torch_backend.erasure import torch_erasure_scan
 from rope_sym.torch_backend.pipelines import TorchRope
 from rope_sym.torch_backend.runtime import device_name, to_host, torch
 
@@ -263,8 +264,8 @@ def confirm(spec: RopeSpec, context: object, dtype: str = "bf16", pipeline: str 
     x = default_query(spec, seed)
     stages, differing, per_pair, rotated_rows = compare_stages(rope, x, chunk, iterate)
     emulated = erasure_scan(spec, L, dtype, pipeline, probes=[], query_seed=seed)
-    measured = erasure_scan(spec, L, dtype, pipeline, backend="torch", device=rope.device, autocast=autocast,
-                            probes=[], query_seed=seed)
+    measured = torch_erasure_scan(spec, L, dtype, pipeline, device=rope.device, autocast=autocast, probes=[],
+                                  query_seed=seed)
     figures = compare_figures(emulated, measured, differing, per_pair, rotated_rows,
                               position_rows=next(s.end_to_end for s in stages if s.stage == "positions"))
     notes = [f"{s.stage}: {s.local} local mismatches (max {s.max_local_ulps:g} ulp of {s.format}): {s.cause}"

@@ -15,12 +15,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from rope_sym.erasure import RESOLUTION_LIMIT, Iterate, erasure_scan
+from rope_sym.erasure import erasure_scan
 from rope_sym.erasure.codes import ArrayOps
+from rope_sym.erasure.engine import RESOLUTION_LIMIT, Iterate, check_scan_context
 from rope_sym.erasure.report import ErasureReport
+from rope_sym.errors import InvalidRopeSpec
 from rope_sym.spectrum.spec import RopeSpec
 from rope_sym.torch_backend.pipelines import TorchRope
-from rope_sym.torch_backend.runtime import device_name, synchronize, torch
+from rope_sym.torch_backend.runtime import cpu_threads, device_name, synchronize, torch
 
 _INTS = {1: torch.int8, 2: torch.int16, 4: torch.int32, 8: torch.int64}
 _KINDS = {"int64": torch.int64, "bool": torch.bool, "float32": torch.float32}
@@ -32,7 +34,8 @@ def torch_ops(device: torch.device) -> ArrayOps:
         int_of_width=_INTS, bits_of=lambda t: t.view(_INTS[t.element_size()]), where=torch.where,
         concat=lambda tensors, axis: torch.cat(tensors, dim=axis),
         pad_columns=lambda t, k: torch.nn.functional.pad(t, (0, k)),
-        contiguous=lambda t: t.contiguous(), from_numpy=lambda a: torch.from_numpy(a).to(device))
+        contiguous=lambda t: t.contiguous(), from_numpy=lambda a: torch.from_numpy(a).to(device),
+        count_true=lambda mask: mask.view(torch.uint8).sum(0, dtype=torch.int32))
 
 
 class TorchBackend:
@@ -82,14 +85,26 @@ class TorchBackend:
 def torch_erasure_scan(spec: RopeSpec, context: object, dtype: str = "bf16", pipeline: str = "hf", *,
                        device: Any = None, autocast: bool = False, attention: bool = True,
                        probes: Iterable[int] | None = None, resolution_limit: int = RESOLUTION_LIMIT,
-                       chunk: object = None, query_seed: int = 0, iterate: Iterate | None = None,
-                       hash_mask: int | None = None) -> ErasureReport:
-    """``rope_sym.erasure.erasure_scan`` with ``backend="torch"``: the same engine and figures, codes by torch.
+                       chunk: object = None, query_seed: int = 0, query: object = None, window: object = None,
+                       iterate: Iterate | None = None, hash_mask: int | None = None,
+                       frequencies: Any = None, threads: int | None = None) -> ErasureReport:
+    """``rope_sym.erasure.erasure_scan`` with a ``TorchBackend`` on ``device`` (default ``cuda`` when available,
+    else ``cpu``; ``autocast`` runs it under ``torch.autocast``): the same engine and figures, codes by torch.
+    On the CPU the scan runs with ``threads`` intra-op threads (``SCAN_CPU_THREADS``, 1, when None), torch's
+    setting restored after.
 
     >>> r = torch_erasure_scan(RopeSpec(8, 10000.0), 2048, "bf16", "native", device="cpu", attention=False)
     >>> r.distinct_stored_positions, r.distinct_positions, r.backend
     (641, 641, 'torch')
     """
-    return erasure_scan(spec, context, dtype, pipeline, backend="torch", device=device, autocast=autocast,
-                        attention=attention, probes=probes, resolution_limit=resolution_limit, chunk=chunk,
-                        query_seed=query_seed, iterate=iterate, hash_mask=hash_mask)
+    if frequencies is not None:
+        raise InvalidRopeSpec("a model's own (scaled) frequencies are scanned by the emulated backend only")
+    L = check_scan_context(context)
+    limit = int(resolution_limit)
+    if limit < 1:
+        raise InvalidRopeSpec(f"resolution limit must be at least 1, got {resolution_limit!r}")
+    runner = TorchBackend(spec, dtype, pipeline, L, device=device, autocast=autocast, margin=limit + 1)
+    with cpu_threads(runner.device, threads):
+        return erasure_scan(spec, L, dtype, pipeline, backend=runner, attention=attention, probes=probes,
+                            resolution_limit=limit, chunk=chunk, query_seed=query_seed, query=query,
+                            window=window, iterate=iterate, hash_mask=hash_mask)

@@ -5,6 +5,9 @@ torch is optional: importing this module without it raises a ``RopeSymError`` na
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -60,3 +63,28 @@ def synchronize(device: str | torch.device) -> None:
     """Wait for the device's queued kernels (timing)."""
     if torch.device(device).type == "cuda":
         torch.cuda.synchronize(device)
+
+
+SCAN_CPU_THREADS = 1
+"""Intra-op threads of a CPU scan. The scan's kernels are elementwise passes over blocks of about half a
+megabyte, each a parallel region that ends in a barrier: a second thread saves little on a quiet machine, and on a
+shared one every region waits for a thread the OS has descheduled (``verify bench erasure``: 2 threads at load 6
+on 2 cores ran 5x slower than 1). One thread per scan keeps the figure steady; give ``threads`` to override."""
+
+
+@contextlib.contextmanager
+def cpu_threads(device: torch.device, threads: int | None) -> Iterator[int]:
+    """Run the body with ``threads`` intra-op threads on a CPU device (``SCAN_CPU_THREADS`` when None), then
+    restore torch's setting; other devices are left alone. Yields the thread count in force."""
+    before = torch.get_num_threads()
+    if device.type != "cpu":
+        yield before
+        return
+    wanted = SCAN_CPU_THREADS if threads is None else int(threads)
+    if wanted < 1:
+        raise InvalidRopeSpec(f"threads must be at least 1, got {threads!r}")
+    torch.set_num_threads(wanted)
+    try:
+        yield wanted
+    finally:
+        torch.set_num_threads(before)

@@ -9,9 +9,16 @@ best of ``REPEATS``; grouping the hashes and the resolution probes are outside i
 - ``emulated``: the exact emulation (``backend="emulated"``), numpy on one core; with and without the attention
   level (the rotated-query hashes);
 - ``floor: torch fp32 cos+sin+cast``: torch's own kernels on the same angles (fp32 ``cos``, ``sin``, cast to bf16);
-- ``torch``: the torch backend on the CPU with its default intra-op threads, and with one thread (under load,
-  OpenMP threads that wait for a busy core slow a scan several-fold: the figure to compare when the machine is
-  shared); on a GPU when one is present, at 2^24 positions.
+- ``floor: torch fp32 cos+sin+cast`` with the scan's thread count;
+- ``torch``: the torch backend on the CPU with its own thread count (``SCAN_CPU_THREADS``, 1: each kernel is a
+  pass over a half-megabyte block ending in a barrier, and under load OpenMP threads that wait for a descheduled
+  one slow a scan several-fold), and with torch's default intra-op threads for comparison; on a GPU when one is
+  present, at 2^24 positions.
+
+What bounds the torch CPU scan: its rate over the torch floor's (the same thread count) is printed; the remainder
+is the codes (``v + 0`` viewed as integers; a block whose sum is not NaN skips the NaN canonicalisation), the
+step compares and the hashes, each one pass over the block. The load average is printed with the figures: the
+machine may be shared.
 
 Targets (the issue's): torch CPU >= 3e7 and >= 2x the emulated backend; emulated >= 1/2 of its floor; on a GPU,
 the scan's memory traffic >= 50% of the device's copy bandwidth. Traffic is *bytes touched*: every kernel of one
@@ -49,7 +56,11 @@ def _row(what: str, device: str, positions: int, seconds: float, **extra: Any) -
             "positions*pairs/s": positions * SPEC.n_pairs / seconds, **extra}
 
 
-def _scan_seconds(context: int, **kwargs: Any) -> float:
+def _scan_seconds(context: int, backend: str = "emulated", **kwargs: Any) -> float:
+    if backend == "torch":
+        from rope_sym.torch_backend import torch_erasure_scan
+
+        return torch_erasure_scan(SPEC, context, DTYPE, PIPELINE, probes=[], **kwargs).scan_seconds
     return erasure_scan(SPEC, context, DTYPE, PIPELINE, probes=[], **kwargs).scan_seconds
 
 
@@ -74,6 +85,7 @@ def _torch_rows(context: int, gpu_context: int, notes: list[str]) -> list[dict[s
     import torch
 
     from rope_sym.torch_backend import TorchRope, device_name, synchronize
+    from rope_sym.torch_backend.runtime import cpu_threads
 
     rows: list[dict[str, Any]] = []
     cpu_rope = TorchRope(SPEC, DTYPE, PIPELINE, context, device="cpu")
@@ -89,19 +101,19 @@ def _torch_rows(context: int, gpu_context: int, notes: list[str]) -> list[dict[s
         synchronize(rope.device)
         return time.perf_counter() - start
 
-    threads = torch.get_num_threads()
-    rows.append(_row("floor: torch fp32 cos+sin+cast", f"cpu, {threads} threads", context,
-                     _best(lambda: kernel_floor(cpu_rope, context, block))))
+    default_threads = torch.get_num_threads()
+    with cpu_threads(torch.device("cpu"), None) as threads:  # the scan's own setting (SCAN_CPU_THREADS)
+        floor = _best(lambda: kernel_floor(cpu_rope, context, block))
+    rows.append(_row("floor: torch fp32 cos+sin+cast", f"cpu, {threads} thread", context, floor))
     _scan_seconds(min(context, 1 << 14), backend="torch", device="cpu", attention=False)  # warm-up
-    rows.append(_row("torch", f"cpu, {threads} threads", context,
-                     _best(lambda: _scan_seconds(context, backend="torch", device="cpu", attention=False))))
-    if threads > 1:
-        torch.set_num_threads(1)
-        try:
-            rows.append(_row("torch", "cpu, 1 thread", context,
-                             _best(lambda: _scan_seconds(context, backend="torch", device="cpu", attention=False))))
-        finally:
-            torch.set_num_threads(threads)
+    scan = _best(lambda: _scan_seconds(context, backend="torch", device="cpu", attention=False))
+    rows.append(_row("torch", f"cpu, {threads} thread (default)", context, scan))
+    notes.append(f"torch cpu scan: {floor / scan:.2f} of its floor's rate (fp32 cos+sin+cast, {threads} thread): "
+                 f"the rest is codes, step compares and hashes, one pass each over the block")
+    if default_threads > threads:
+        rows.append(_row("torch", f"cpu, {default_threads} threads (torch's default)", context,
+                         _best(lambda: _scan_seconds(context, backend="torch", device="cpu", attention=False,
+                                                     threads=default_threads))))
     if torch.cuda.is_available():
         _scan_seconds(1 << 16, backend="torch", device="cuda", attention=False)  # warm-up
         seconds = _best(lambda: _scan_seconds(gpu_context, backend="torch", device="cuda", attention=False))
@@ -113,7 +125,7 @@ def _torch_rows(context: int, gpu_context: int, notes: list[str]) -> list[dict[s
                             "copy GB/s": peak / 1e9, "fraction of copy bandwidth": achieved / peak}))
     else:
         notes.append("GPU rows SKIPPED: torch.cuda.is_available() is False on this machine")
-    notes.append(f"torch {torch.__version__}, {threads} CPU threads by default")
+    notes.append(f"torch {torch.__version__}; torch's default {default_threads} threads, the scan's {threads}")
     return rows
 
 
@@ -138,8 +150,7 @@ def bytes_per_position(device: str, block: int) -> float:
 
     counter = CountBytes()
     with counter:  # two blocks: the second pays the adjacent-step carry like every later block
-        erasure_scan(SPEC, 2 * block, DTYPE, PIPELINE, backend="torch", device=device, attention=False, probes=[],
-                     chunk=block)
+        _scan_seconds(2 * block, backend="torch", device=device, attention=False, chunk=block)
     return counter.bytes / (2 * block)
 
 
@@ -181,10 +192,11 @@ def erasure(options: BenchOptions) -> BenchResult:
     else:
         torch_rows = _torch_rows(context, gpu_context, notes)
         rows += torch_rows
-        cpu = next(r for r in torch_rows if r["what"] == "torch")
+        cpu = next(r for r in torch_rows if r["what"] == "torch" and "(default)" in r["device"])
         rate = cpu["positions*pairs/s"]
         notes.append(f"torch cpu: {rate:.3g} positions*pairs/s (target >= {TARGET_TORCH_CPU:.0e}), "
-                     f"{emulated / cpu['seconds']:.2f}x the emulated backend (target >= 2)")
+                     f"{emulated / cpu['seconds']:.2f}x the emulated backend (target >= 2); load average at the "
+                     f"end {os.getloadavg()[0]:.2f}")
     for row in rows:  # one column set for the table
         for key in ("bytes/position", "achieved GB/s", "copy GB/s", "fraction of copy bandwidth"):
             row.setdefault(key, None)

@@ -10,6 +10,7 @@ import mpmath
 
 from derivations.catalog import get
 from rope_sym.bounds import closed_forms as bd
+from rope_sym.bounds.table import CLOSED_FORMS, Bound, Setting
 from verify.checks import CheckOptions, Outcome, check
 
 DPS = 50
@@ -47,43 +48,28 @@ def _below(target: mpmath.mpf, d: int) -> Callable[[mpmath.mpf], bool]:
     return lambda x: bool(_theta(x, d) < target)
 
 
-def numeric_threshold(name: str, L: float, d: int, e: float, n: int, em: float) -> mpmath.mpf:
-    """The base (or, for ``zone``, the context) at which the defining condition of ``name`` flips, solved
-    numerically from the condition itself (exact theta_min)."""
-    L_, e_, em_ = mpmath.mpf(L), mpmath.mpf(e), mpmath.mpf(em)
-    if name == "aliasing":
-        return bisect_log(lambda x: L_ * _theta(x, d) < 2 * mpmath.pi, 1.0001, 1e300)
-    if name == "dc_stability":   # phases below pi/2: cos(L theta) >= eps, and theta small enough to stay there
-        return bisect_log(lambda x: L_ * _theta(x, d) < mpmath.pi / 2 and mpmath.cos(L_ * _theta(x, d)) >= e_,
-                          1.0001, 1e300)
-    if name == "depth":
-        return bisect_log(lambda x: L_ * _theta(x, d) < mpmath.pi / 2
-                          and mpmath.cos(L_ * _theta(x, d)) ** n >= e_, 1.0001, 1e300)
-    if name == "precision":       # the wall: theta > eps_mach fails from here up
-        return bisect_log(lambda x: not _theta(x, d) > em_, 1.0001, 1e300)
-    if name == "zone":            # largest L with a base in the zone: depth condition at theta -> eps_mach
-        return bisect_log(lambda c: not (c * em_ < mpmath.pi / 2 and mpmath.cos(c * em_) ** n >= e_), 1e-3, 1e30)
-    raise KeyError(name)
+def numeric_threshold(bound: Bound, s: Setting) -> mpmath.mpf:
+    """Where the record's defining condition flips in its variable (the base; the context for ``max_context``),
+    solved by bisection on the condition itself (exact theta_min, monotonicity argument): a lower bound's
+    condition turns true there, an upper bound's turns false."""
+    if bound.side == "lower":
+        def increasing(x: mpmath.mpf) -> bool:
+            return bound.holds_at(x, s, "exact", False)[0]
+    else:
+        def increasing(x: mpmath.mpf) -> bool:
+            return not bound.holds_at(x, s, "exact", False)[0]
+    lo, hi = (1e-3, 1e30) if bound.variable == "context" else (1.0001, 1e300)
+    return bisect_log(increasing, lo, hi)
 
 
-def closed_form(name: str, L: float, d: int, e: float, n: int, em: float) -> float:
-    """The project's closed form for ``name`` (exact forms)."""
-    return {
-        "aliasing": lambda: bd.aliasing_base(L, d),
-        "dc_stability": lambda: bd.dc_stability_base(L, d, e),
-        "depth": lambda: bd.depth_base(L, d, e, n),
-        "precision": lambda: bd.precision_wall_base(em, d),
-        "zone": lambda: bd.max_context(em, e, n, d),
-    }[name]()
-
-
-def _judge_bound(name: str, options: CheckOptions) -> Outcome:
-    dv = get(name)
+def _judge_bound(bound: Bound, options: CheckOptions) -> Outcome:
+    dv = get(bound.derivation)
     worst, where = 0.0, None
     grid = FULL if options.full else QUICK
     for setting in grid:
-        found = numeric_threshold(name, *setting)
-        gap = float(abs(mpmath.mpf(closed_form(name, *setting)) - found) / found)
+        s = Setting(*setting)
+        found = numeric_threshold(bound, s)
+        gap = float(abs(mpmath.mpf(bound.base_of(s, "exact")) - found) / found)
         if gap >= worst:
             worst, where = gap, setting
     ok = dv.verified and worst < TOLERANCE
@@ -92,30 +78,17 @@ def _judge_bound(name: str, options: CheckOptions) -> Outcome:
                          worst_gap=worst, worst_setting=list(where) if where else None)
 
 
-@check("derivation-aliasing", "aliasing bound: SymPy steps verify; base > (L/2pi)^(d/(d-2)) matches a 50-digit solve")
-def aliasing(options: CheckOptions) -> Outcome:
-    return _judge_bound("aliasing", options)
+def _register(bound: Bound) -> None:
+    """One ``derivation-<name>`` check per record: its derivation verifies, and its exact closed form matches
+    a 50-digit solve of its condition."""
+    name = bound.derivation.replace("_", "-")
+    check(f"derivation-{name}", f"{bound.name} ({bound.side} bound on the {bound.variable}): SymPy steps verify; "
+          f"{bound.exact} matches a 50-digit solve of {bound.condition}")(
+        lambda options: _judge_bound(bound, options))
 
 
-@check("derivation-dc-stability", "DC-stability bound: SymPy steps verify; closed form matches a 50-digit solve")
-def dc_stability(options: CheckOptions) -> Outcome:
-    return _judge_bound("dc_stability", options)
-
-
-@check("derivation-depth", "depth bound and sqrt(N) law: SymPy steps verify; closed form matches a 50-digit solve")
-def depth(options: CheckOptions) -> Outcome:
-    return _judge_bound("depth", options)
-
-
-@check("derivation-precision", "precision wall: SymPy steps verify; eps_mach^(-d/(d-2)) matches a 50-digit solve")
-def precision(options: CheckOptions) -> Outcome:
-    return _judge_bound("precision", options)
-
-
-@check("derivation-zone", "Goldilocks zone: SymPy steps verify; L_max = arccos(eps^(1/N))/eps_mach matches a "
-       "50-digit solve")
-def zone(options: CheckOptions) -> Outcome:
-    return _judge_bound("zone", options)
+for _bound in CLOSED_FORMS:
+    _register(_bound)
 
 
 @check("derivation-relative-position", "R(m)^T R(n) = R(n-m) and layout equivalence verify in SymPy; 50-digit "

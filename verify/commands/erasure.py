@@ -10,6 +10,7 @@ and ``device`` to the JSON.
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -147,11 +148,18 @@ def _run(args: argparse.Namespace) -> int:
     spec, context, freqs = _model_setting(args)
     query = None if args.query is None else read_query(args.query, spec, args.layout)
     iterate = progress_for(args)
-    # one engine; the library refuses --device/--autocast for the emulated backend (they would not apply)
-    report: ErasureReport = erasure_scan(
-        spec, context, args.dtype, args.pipeline, backend=args.backend, device=args.device,
-        autocast=args.autocast, attention=not args.no_attention, chunk=args.chunk, iterate=iterate,
-        query=query, window=args.window, frequencies=freqs)
+    # one engine; the torch backend is built here (the engine never imports torch code), and the library
+    # refuses --device/--autocast for the emulated backend (they would not apply)
+    options: dict[str, Any] = {"device": args.device, "autocast": args.autocast, "attention": not args.no_attention,
+                               "chunk": args.chunk, "iterate": iterate, "query": query, "window": args.window,
+                               "frequencies": freqs}
+    report: ErasureReport
+    if args.backend == "torch":
+        from rope_sym.torch_backend import torch_erasure_scan
+
+        report = torch_erasure_scan(spec, context, args.dtype, args.pipeline, **options)
+    else:
+        report = erasure_scan(spec, context, args.dtype, args.pipeline, backend=args.backend, **options)
     if not emit_json(args, report.to_dict()):
         doc = Document()
         if args.model:
