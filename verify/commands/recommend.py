@@ -91,11 +91,13 @@ def _run(args: argparse.Namespace) -> int:
             blocks = reach["serving"].get("blocks")
             if blocks is not None:
                 from rope_sym.models.serving import retrofit
-                from rope_sym.real.evidence import predicted_reach_of
+                from rope_sym.real.evidence import contradicting_evidence, predicted_reach_of
 
                 suggested = retrofit(model, args.retrofit, blocks["s"], t["context"]).rope
                 predicted = predicted_reach_of(model, suggested)
                 t["predicted_reach"] = None if predicted is None else list(predicted)
+                t["contradicted_by"] = [e["label"] for e in contradicting_evidence(t["evidence"], suggested,
+                                                                                   t["context"])]
         if emit_json(args, reach):
             return 0
         width = terminal_width()
@@ -128,6 +130,11 @@ def _run(args: argparse.Namespace) -> int:
                               f"tokens: headroom x{predicted[0] / t['context']:.2f} over the target at its low end",
                               width)
             lines += evidence_lines(t["evidence"], args.retrofit, width)
+            if t.get("contradicted_by"):
+                lines += wrap(f"the measurement contradicts this suggestion: {', '.join(t['contradicted_by'])} "
+                              f"stretch the critical pair at least as far and fail by {format_number(t['context'])} "
+                              "tokens or before; the law overstates this reach, so treat the target as out of reach "
+                              "without fine-tuning", width)
             serving = reach["serving"]
             if serving.get("blocks"):  # already fitted to the width, each line pasteable
                 blocks = render_serving(serving["blocks"], width, serving["headroom"]).split("\n")
