@@ -135,7 +135,7 @@ def test_paper_forms_are_the_papers_formulas():
     assert bd.dc_stability_base(4096, 128, 0.5, form="paper") == pytest.approx(4096 / (math.pi / 3), rel=1e-15)
     assert bd.depth_base(4096, 128, 0.3, 8, form="paper") == pytest.approx(4096 / math.acos(0.3 ** (1 / 8)),
                                                                           rel=1e-12)
-    assert bd.precision_wall_base(2.0**-23, 128, form="paper") == 2.0**23
+    assert bd.precision_base(2.0**-23, 128, form="paper") == 2.0**23
 
 
 @pytest.mark.parametrize("dim", [4, 8, 64, 128])
@@ -144,8 +144,8 @@ def test_exact_is_paper_to_the_power_d_over_d_minus_2(dim):
     assert bd.aliasing_base(1e5, dim) == pytest.approx(bd.aliasing_base(1e5, dim, form="paper") ** kk, rel=1e-13)
     assert bd.depth_base(1e5, dim, 0.5, 4) == pytest.approx(bd.depth_base(1e5, dim, 0.5, 4, "paper") ** kk,
                                                             rel=1e-13)
-    wall, wall_paper = bd.precision_wall_base(2.0**-10, dim), bd.precision_wall_base(2.0**-10, dim, "paper")
-    assert wall / wall_paper == pytest.approx(bd.relative_gap_wall(2.0**-10, dim), rel=1e-13)
+    wall, wall_paper = bd.precision_base(2.0**-10, dim), bd.precision_base(2.0**-10, dim, "paper")
+    assert wall / wall_paper == pytest.approx(bd.relative_gap_precision(2.0**-10, dim), rel=1e-13)
     lower = bd.dc_stability_base(1e5, dim, 0.5)
     assert lower / bd.dc_stability_base(1e5, dim, 0.5, "paper") == pytest.approx(
         bd.relative_gap_lower(bd.dc_stability_base(1e5, dim, 0.5, "paper"), dim), rel=1e-13)
@@ -201,7 +201,7 @@ def test_eps_mach_conventions():
     (lambda: bd.aliasing_base(-1, 128), "context must be positive"),
     (lambda: bd.aliasing_base(float("inf"), 128), "context must be finite"),
     (lambda: bd.aliasing_base(4096, 128, form="approx"), "form must be"),  # type: ignore[arg-type]
-    (lambda: bd.precision_wall_base(2.0, 128), "eps_mach must be in the open interval"),
+    (lambda: bd.precision_base(2.0, 128), "eps_mach must be in the open interval"),
     (lambda: bd.effective_base(0.0, 128), "theta_min must be in"),
 ])
 def test_bad_input_raises_one_sentence(call, message):

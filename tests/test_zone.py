@@ -58,7 +58,7 @@ def test_holds_follow_the_exact_forms_at_the_boundary():
     lower = bd.dc_stability_base(4096, 128, 0.5)
     assert zone_report(lower * (1 + 1e-12), 4096, 128)["bounds"]["dc_stability"]["holds"]
     assert not zone_report(lower * (1 - 1e-12), 4096, 128)["bounds"]["dc_stability"]["holds"]
-    wall = bd.precision_wall_base(2.0**-10, 128)
+    wall = bd.precision_base(2.0**-10, 128)
     assert not zone_report(wall, 100, 128, dtype="fp16")["bounds"]["precision"]["holds"]  # strict upper bound
 
 

@@ -27,7 +27,7 @@ from rope_sym.bounds.closed_forms import (
     dc_stability_base,
     depth_base,
     eps_mach_of,
-    precision_wall_base,
+    precision_base,
 )
 from rope_sym.bounds.models import effective_spectrum, judged_context
 from rope_sym.bounds.walls import code_wall_base
@@ -188,7 +188,7 @@ def zone_figure(dtypes: Sequence[str] = ("fp32", "bf16"), depth: int = 32, eps: 
                         alpha=0.45, label=f"feasible zone, {dtype} {pipeline} (below the derived wall{empty})")
         ax.plot(contexts, wall, color=_DTYPE_LINES.get(dtype, "#777777"), lw=1.4, ls="-",
                 label=f"derived wall, {dtype} {pipeline}")
-        paper = precision_wall_base(eps_mach_of(dtype), rotary_dim)
+        paper = precision_base(eps_mach_of(dtype), rotary_dim)
         ax.axhline(paper, color=_DTYPE_LINES.get(dtype, "#777777"), lw=1.0, ls="-.",
                    label=f"paper's wall, {dtype}: base < {paper:.3g}")
     ax.plot(contexts, alias, color="#636363", lw=1.2, ls=":", label="aliasing bound  L theta_min < 2 pi")
@@ -253,7 +253,7 @@ def walls_figure(dtypes: Sequence[str] = ("fp32", "bf16", "fp16"), rotary_dim: i
         colour = _DTYPE_LINES.get(dtype, "#777777")
         ax.plot(contexts, derived_wall_curve(contexts, rotary_dim, dtype, pipeline), color=colour, lw=2,
                 alpha=0.45 if models else 1.0, label=f"{dtype}: derived wall")
-        ax.axhline(precision_wall_base(eps_mach_of(dtype), rotary_dim), color=colour, lw=1.0, ls="-.", alpha=0.8,
+        ax.axhline(precision_base(eps_mach_of(dtype), rotary_dim), color=colour, lw=1.0, ls="-.", alpha=0.8,
                    label=f"{dtype}: paper's wall")
     ax.set_xscale("log")
     ax.set_yscale("log")

@@ -17,9 +17,9 @@ from rope_sym.bounds.closed_forms import (
     effective_base,
     eps_mach_of,
     max_context,
-    precision_wall_base,
+    precision_base,
     relative_gap_lower,
-    relative_gap_wall,
+    relative_gap_precision,
     theta_min_of,
 )
 from rope_sym.bounds.extrapolation import (
@@ -46,6 +46,6 @@ __all__ = [
     "Bound", "Form", "Setting", "acos_root", "aliasing_base", "case_study", "check_depth", "check_eps", "check_form",
     "check_rotary_dim", "critical_dimension", "critical_pair", "dc_stability_base", "depth_base", "effective_base",
     "effective_spectrum", "eps_mach_of", "extrapolation_limit", "get_bound", "max_context", "model_report",
-    "ntk_extrapolation_limit", "precision_wall_base", "relative_gap_lower", "relative_gap_wall",
+    "ntk_extrapolation_limit", "precision_base", "relative_gap_lower", "relative_gap_precision",
     "resolve_model", "theta_min_of", "verdict", "zone_report",
 ]

@@ -150,7 +150,7 @@ def depth_base(context: float, head_dim: int, eps: float, depth: int, form: Form
     return _raise(L / acos_root(e, n), exponent(d, f))
 
 
-def precision_wall_base(eps_mach: float, head_dim: int, form: Form = "exact") -> float:
+def precision_base(eps_mach: float, head_dim: int, form: Form = "exact") -> float:
     """Precision wall (upper bound): ``theta_min > eps_mach``, so the base must be BELOW
     ``eps_mach^(-d/(d-2))`` (exact) or ``1/eps_mach`` (paper)."""
     f = check_form(form)
@@ -183,7 +183,7 @@ def relative_gap_lower(paper_bound: float, head_dim: int) -> float:
     return _raise(paper_bound, 2.0 / (d - 2))
 
 
-def relative_gap_wall(eps_mach: float, head_dim: int) -> float:
+def relative_gap_precision(eps_mach: float, head_dim: int) -> float:
     """``exact/paper`` for the precision wall: ``eps_mach^(-2/(d-2))``."""
     em, d = check_eps(eps_mach, "eps_mach"), check_rotary_dim(head_dim, "exact")
     return _raise(1.0 / em, 2.0 / (d - 2))

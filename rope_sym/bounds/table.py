@@ -100,7 +100,7 @@ BOUNDS: tuple[Bound, ...] = (
           _cos_margin(lambda s: s.depth),
           "depth", ("context", "head_dim", "eps", "depth")),
     Bound("precision", "upper", True, "prec", "theta_min > eps_mach", "1/eps_mach", "eps_mach^(-d/(d-2))",
-          lambda s, f: cf.precision_wall_base(s.eps_mach, s.head_dim, form=f),
+          lambda s, f: cf.precision_base(s.eps_mach, s.head_dim, form=f),
           lambda x, s, form, brute: (bool(theta_of(x, s.head_dim, form) > mpmath.mpf(s.eps_mach)), "direct"),
           lambda x, s, form: theta_of(x, s.head_dim, form) - mpmath.mpf(s.eps_mach),
           "precision", ("head_dim", "eps_mach")),
