@@ -25,19 +25,19 @@ def block(angle: sp.Expr) -> sp.Matrix:
 
 @lru_cache(maxsize=1)
 def derivation() -> Derivation:
-    """Relative position and layout equivalence, checked (block-diagonal and layouts at d = 6, generic thetas)."""
+    """Relative position and layout equivalence, checked (block-diagonal and layouts at d = 6, generic frequencies)."""
     dim = 6
     spec = RopeSpec(dim, 10000)
-    freqs = list(sp.symbols(f"theta_0:{dim // 2}", positive=True))
-    r_m, r_n = (rotation_matrix_sym(spec, p, "interleaved", freqs) for p in (m, n))
-    r_diff = rotation_matrix_sym(spec, n - m, "interleaved", freqs)
+    frequencies = list(sp.symbols(f"theta_0:{dim // 2}", positive=True))
+    r_m, r_n = (rotation_matrix_sym(spec, p, "interleaved", frequencies) for p in (m, n))
+    r_diff = rotation_matrix_sym(spec, n - m, "interleaved", frequencies)
     q = sp.Matrix(sp.symbols(f"q_0:{dim}", real=True))
     kv = sp.Matrix(sp.symbols(f"k_0:{dim}", real=True))
     perm = interleaved_to_half_permutation(dim)
     p = sp.zeros(dim, dim)
     for row, col in enumerate(np.asarray(perm).tolist()):
         p[row, col] = 1
-    half = rotation_matrix_sym(spec, m, "half", freqs)
+    half = rotation_matrix_sym(spec, m, "half", frequencies)
     score_m_n = ((r_m * q).T * (r_n * kv))[0, 0]
     proof = Proof("relative_position", "Relative position and layout equivalence")
     proof.identity(block(m * theta).T * block(n * theta), block((n - m) * theta),

@@ -232,9 +232,9 @@ def men_b_minimum(theta: ArrayLike, context: int) -> tuple[float, int]:
     return float(minima[0]), int(where[0])
 
 
-def men_b_minima(thetas: ArrayLike, context: int) -> tuple[Array, NDArray[np.int64]]:
-    """``men_b_minimum`` for each row of ``thetas`` (one spectrum per row), vectorised over the rows."""
-    th = np.asarray(thetas, dtype=np.float64)
+def men_b_minima(frequencies: ArrayLike, context: int) -> tuple[Array, NDArray[np.int64]]:
+    """``men_b_minimum`` for each row of ``frequencies`` (one spectrum per row), vectorised over the rows."""
+    th = np.asarray(frequencies, dtype=np.float64)
     last = int(context)
     width = max(1, math.isqrt(last + 1))
     starts = np.arange(0, last + 1, width, dtype=np.float64)
@@ -247,10 +247,10 @@ def men_b_minima(thetas: ArrayLike, context: int) -> tuple[Array, NDArray[np.int
     return table[np.arange(th.shape[0]), where], where
 
 
-def men_b_minima_sampled(thetas: ArrayLike, context: int, stride: int) -> Array:
+def men_b_minima_sampled(frequencies: ArrayLike, context: int, stride: int) -> Array:
     """The minimum of ``B(m)`` over the lattice ``m = 0, stride, 2 stride, .. <= context`` for each row: a cheap
     necessary test (a negative value there rejects a base; only survivors need the full ``men_b_minima``)."""
-    th = np.asarray(thetas, dtype=np.float64) * float(stride)
+    th = np.asarray(frequencies, dtype=np.float64) * float(stride)
     return men_b_minima(th, int(context) // int(stride))[0]
 
 

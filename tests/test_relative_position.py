@@ -61,9 +61,9 @@ def test_score_shift_invariant_exactly(d, base, layout, q, k, m, n, s):
 def test_rotations_compose_and_preserve_norm_symbolically(d, layout):
     """For symbolic positions m, n and symbolic frequencies: R(m) R(n) = R(m + n) and R(m)^T R(m) = I."""
     spec = RopeSpec(d, 10000.0)
-    thetas = list(sympy.symbols(f"theta0:{d // 2}", positive=True))
+    frequencies = list(sympy.symbols(f"theta0:{d // 2}", positive=True))
     m, n = sympy.symbols("m n", real=True)
-    r = lambda p: rotation_matrix_sym(spec, p, layout, frequencies=thetas)
+    r = lambda p: rotation_matrix_sym(spec, p, layout, frequencies=frequencies)
     assert (r(m) * r(n) - r(m + n)).applyfunc(_exp_form) == sympy.zeros(d, d)
     assert (r(m).T * r(m)).applyfunc(sympy.trigsimp) == sympy.eye(d)
 
@@ -71,10 +71,10 @@ def test_rotations_compose_and_preserve_norm_symbolically(d, layout):
 # ----------------------------------------------------------------------------------------- 60-digit mpmath
 
 def _mp_score(q, k, m, n, spec: RopeSpec, layout: str) -> mpmath.mpf:
-    thetas = frequencies_mp(spec, dps=60)
+    frequencies = frequencies_mp(spec, dps=60)
 
     def rot(x, p):
-        angles = [mpmath.mpf(p) * t for t in thetas]
+        angles = [mpmath.mpf(p) * t for t in frequencies]
         c = np.array([[mpmath.cos(a) for a in angles]], dtype=object)
         s = np.array([[mpmath.sin(a) for a in angles]], dtype=object)
         return apply_rotation(np.array([[mpmath.mpf(v) for v in x]], dtype=object), c, s, layout)[0]
@@ -101,11 +101,11 @@ def test_rotation_group_and_norm_mpmath(d, base, layout, data, m, n):
     x = data.draw(vectors(d), label="x")
     spec = RopeSpec(d, base)
     with mpmath.workdps(60):
-        thetas = frequencies_mp(spec, dps=60)
+        frequencies = frequencies_mp(spec, dps=60)
 
         def rot(v, p):
-            c = np.array([[mpmath.cos(p * t) for t in thetas]], dtype=object)
-            s = np.array([[mpmath.sin(p * t) for t in thetas]], dtype=object)
+            c = np.array([[mpmath.cos(p * t) for t in frequencies]], dtype=object)
+            s = np.array([[mpmath.sin(p * t) for t in frequencies]], dtype=object)
             return apply_rotation(np.array([list(v)], dtype=object), c, s, layout)[0]
 
         xm = np.array([mpmath.mpf(v) for v in x], dtype=object)

@@ -152,8 +152,8 @@ def test_dynamic_equals_default_until_the_context_is_exceeded() -> None:
 
 def test_proportional_pads_nope_pairs_and_skips_them_in_theta_min() -> None:
     rope = RopeConfig("proportional", 256, 1e6, partial_rotary_factor=0.25)
-    freqs = inv_freq(rope)
-    assert freqs.size == 128 and np.count_nonzero(freqs) == 32
+    frequencies = inv_freq(rope)
+    assert frequencies.size == 128 and np.count_nonzero(frequencies) == 32
     assert effective_theta_min(rope) == pytest.approx(1e6 ** (-62 / 256), rel=1e-14)
 
 

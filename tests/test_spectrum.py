@@ -153,10 +153,10 @@ def test_rotation_preserves_norm_and_scores_are_relative():
 def test_apply_rotation_on_mpmath_objects():
     spec = RopeSpec(4, 100)
     with mpmath.workdps(40):
-        thetas = frequencies_mp(spec, 40)
+        frequencies = frequencies_mp(spec, 40)
         m = mpmath.mpf(7)
-        cos = np.array([[mpmath.cos(m * t) for t in thetas]], dtype=object)
-        sin = np.array([[mpmath.sin(m * t) for t in thetas]], dtype=object)
+        cos = np.array([[mpmath.cos(m * t) for t in frequencies]], dtype=object)
+        sin = np.array([[mpmath.sin(m * t) for t in frequencies]], dtype=object)
         x = np.array([[mpmath.mpf(1), mpmath.mpf(2), mpmath.mpf(3), mpmath.mpf(4)]], dtype=object)
         out = apply_rotation(x, cos, sin)
         norm2 = sum(v * v for v in out[0])

@@ -180,11 +180,11 @@ def test_erasure_of_a_models_own_spectrum(capsys):
     from rope_sym.scaling import inv_freq
 
     model = load_model("Llama-3.1-8B")
-    freqs = inv_freq(model.rope, 8192)
+    frequencies = inv_freq(model.rope, 8192)
     spec = RopeSpec(model.rope.head_dim, model.rope.base)
-    scaled = erasure_scan(spec, 8192, "bf16", "hf", attention=False, probes=[], frequencies=freqs)
+    scaled = erasure_scan(spec, 8192, "bf16", "hf", attention=False, probes=[], frequencies=frequencies)
     plain = erasure_scan(spec, 8192, "bf16", "hf", attention=False, probes=[])
-    assert scaled.frequencies == pytest.approx(freqs.tolist()) and scaled.erased_pairs > plain.erased_pairs
+    assert scaled.frequencies == pytest.approx(frequencies.tolist()) and scaled.erased_pairs > plain.erased_pairs
     assert main(["erasure", "--model", "Llama-3.1-8B", "--context", "8192", "--no-attention", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["erased_pairs"] == scaled.erased_pairs
     assert main(["erasure", "--model", "Llama-3.1-8B", "--context", "8192", "--backend", "torch"]) == 2

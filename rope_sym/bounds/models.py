@@ -69,8 +69,9 @@ def judged_context(model: ModelRope, context: float | None = None) -> tuple[floa
     return model.context, "max_position_embeddings"
 
 
-def effective_spectrum(model: ModelRope, context: float) -> tuple[float, float, float]:
-    """``(nominal theta_min, effective theta_min, effective base)`` at ``context`` tokens."""
+def effective_frequencies(model: ModelRope, context: float) -> tuple[float, float, float]:
+    """The slowest of the effective frequencies and what it fixes: ``(nominal theta_min, effective theta_min,
+    effective base)`` at ``context`` tokens (the bounds depend on the frequencies only through ``theta_min``)."""
     rope = model.rope
     nominal = theta_min(RopeSpec(rope.rotary_dim, rope.base))
     effective = effective_theta_min(rope, context)
@@ -98,11 +99,11 @@ def model_report(model: ModelRope, context: float | None = None, dtype: str = "f
                           UserWarning, stacklevel=2)
         depth = model.depth or 1
     rope = model.rope
-    nominal, effective, base_eff = effective_spectrum(model, context)
-    effective_inv = inv_freq(rope, context)
+    nominal, effective, base_eff = effective_frequencies(model, context)
+    frequencies = inv_freq(rope, context)  # float64, exact: not the stored buffer
     report = zone_report(base_eff, context, rope.rotary_dim, depth=depth, eps=eps, dtype=dtype, pipeline=pipeline,
-                         inv=effective_inv)
-    verdict, violated, grade = judge(report, effective_inv, context, str(dtype), pipeline)
+                         frequencies=frequencies)
+    verdict, violated, grade = judge(report, frequencies, context, str(dtype), pipeline)
     report.update({
         "model": model.name,
         "rope_type": rope.rope_type,
@@ -114,7 +115,7 @@ def model_report(model: ModelRope, context: float | None = None, dtype: str = "f
         "context": int(context) if float(context).is_integer() else context,
         "context_rule": rule,
         "depth": depth,
-        "inv_freq": [float(x) for x in effective_inv],
+        "inv_freq": [float(x) for x in frequencies],
         "attention_factor": attention_factor(rope),
         "verdict": verdict,
         "grade": grade,
@@ -146,14 +147,15 @@ single-token resolution at the code level: the dtype's grading, with ``grade`` s
 which context), ``outside`` (a lower bound fails or positions merge: ``first_violated`` names it)."""
 
 
-def judge(report: dict[str, Any], inv: Any, context: float, dtype: str,
+def judge(report: dict[str, Any], frequencies: Any, context: float, dtype: str,
           pipeline: str) -> tuple[str, str | None, dict[str, Any] | None]:
     """``(verdict, first_violated, grade)`` of a zone report on a model's spectrum (``VERDICTS``)."""
     reasons = failing(report)
     broken = [reason for reason in reasons if reason != "code"]
     if broken:
         return "outside", broken[0], None
-    grade = grade_of(report["erasure"]["levels"], np.asarray(inv, dtype=np.float64), context, dtype, pipeline)
+    grade = grade_of(report["erasure"]["levels"], np.asarray(frequencies, dtype=np.float64), context, dtype,
+                     pipeline)
     return ("graded" if grade is not None else "inside"), None, grade
 
 
@@ -181,10 +183,10 @@ def per_layer_verdicts(model: ModelRope, context: float, depth: int, eps: float,
             count = model.depth - model.nope_layers  # the layers with RoPE
         theta = effective_theta_min(rope, seen)
         base_eff = effective_base(theta, rope.rotary_dim)
-        layer_inv = inv_freq(rope, seen)
+        layer_frequencies = inv_freq(rope, seen)
         layer = zone_report(base_eff, seen, rope.rotary_dim, depth=depth, eps=eps, dtype=dtype, pipeline=pipeline,
-                            inv=layer_inv)
-        verdict, violated, grade = judge(layer, layer_inv, seen, dtype, pipeline)
+                            frequencies=layer_frequencies)
+        verdict, violated, grade = judge(layer, layer_frequencies, seen, dtype, pipeline)
         out[kind] = {"context_seen": int(seen) if float(seen).is_integer() else seen, "layers": count,
                      "rope_type": rope.rope_type, "effective_base": base_eff, "verdict": verdict,
                      "first_violated": violated, "grade": grade}

@@ -93,16 +93,16 @@ def _stored_position_values(fmt: FloatFormat, end: int) -> NDArray[np.float64]:
     return np.concatenate(values)
 
 
-def _native_fractions(inv: NDArray[np.float64], formats: PipelineFormats, context: int,
+def _native_fractions(inv_freq: NDArray[np.float64], formats: PipelineFormats, context: int,
                       query: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Exact per-pair fractions of unchanged steps (codes, rotated query) over ``[0, context)`` when positions
     are stored in the dtype: every value is a function of the stored position, so the codes are computed at
     the distinct stored positions only and each merged step counts as unchanged for every pair."""
     stored = _stored_position_values(formats.position, context)
-    c, s, _ = phase_cos_sin(phase_table(stored, inv, formats.phase), formats.phase)
+    c, s, _ = phase_cos_sin(phase_table(stored, inv_freq, formats.phase), formats.phase)
     c, s = np.asarray(round_to(c, formats.store)), np.asarray(round_to(s, formats.store))
     rotated = rotate_with(query, c, s, formats.store)
-    n = inv.size
+    n = inv_freq.size
 
     def unchanged(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.bool_]:
         return (a == b) | (np.isnan(a) & np.isnan(b))  # every NaN code is one code, as in the scan
@@ -143,17 +143,17 @@ def _slowest_max_context(fmt: FloatFormat, a: float, law: str, x: tuple[float, f
     return None if found is None else float(math.floor(found))
 
 
-def derived_levels(inv: NDArray[np.float64], context: int, dtype: str, pipeline: str, *,
+def derived_levels(frequencies: NDArray[np.float64], context: int, dtype: str, pipeline: str, *,
                    depth_phase: float | None = None, query: NDArray[np.float64] | None = None,
                    head_dim: int | None = None) -> list[Level]:
-    """The four levels of one setting: ``inv`` the float64 frequencies (per pair; a scaled model's effective
+    """The four levels of one setting: ``frequencies`` in float64 (per pair; a scaled model's effective
     ones), ``context`` positions ``0 .. L-1``, the activation ``dtype`` and the ``pipeline``. ``depth_phase``:
     ``arccos(eps^(1/N))``, the slowest pair's phase at the depth-bound base, for each level's ``max_context``
     (omitted: None). ``query``: the rotated vector (half layout; default ``default_query``)."""
     formats = pipeline_formats(dtype, pipeline)
-    store, n = formats.store, inv.size
+    store, n = formats.store, frequencies.size
     L = int(context)
-    stored_inv = buffer_from_frequencies(inv, dtype, pipeline)
+    stored_inv = buffer_from_frequencies(frequencies, dtype, pipeline)
     d = head_dim if head_dim is not None else 2 * n
     vector = default_query(RopeSpec(d, 10.0)) if query is None else np.asarray(query, dtype=np.float64)
     vector = np.asarray(round_to(vector, store), dtype=np.float64)
@@ -217,11 +217,11 @@ def code_wall_base(context: float, head_dim: int, dtype: str, pipeline: str) -> 
     return math.inf if found is None else (found or 1.0)
 
 
-def erasure_block(inv: NDArray[np.float64], context: float, dtype: str, pipeline: str, *, eps: float, depth: int,
-                  head_dim: int) -> dict[str, Any]:
+def erasure_block(frequencies: NDArray[np.float64], context: float, dtype: str, pipeline: str, *, eps: float,
+                  depth: int, head_dim: int) -> dict[str, Any]:
     """The ``erasure`` object of the zone and model reports: ``pipeline``, ``dtype`` and ``levels``."""
     L = max(2, math.ceil(context))
-    levels = derived_levels(inv, L, dtype, pipeline, depth_phase=cf.acos_root(eps, depth), head_dim=head_dim)
+    levels = derived_levels(frequencies, L, dtype, pipeline, depth_phase=cf.acos_root(eps, depth), head_dim=head_dim)
     return {"pipeline": pipeline, "dtype": str(dtype), "levels": [lv.to_dict() for lv in levels]}
 
 
@@ -230,12 +230,12 @@ def failing_levels(block: dict[str, Any]) -> list[dict[str, Any]]:
     return [lv for lv in block["levels"] if lv["holds"] is False]
 
 
-def resolution_kept_up_to(inv: NDArray[np.float64], context: float, dtype: str, pipeline: str) -> int | None:
+def resolution_kept_up_to(frequencies: NDArray[np.float64], context: float, dtype: str, pipeline: str) -> int | None:
     """The largest context ``L' <= L`` over which no pair loses single-token resolution at the code level (the
     law of ``derived_levels``, on the slowest stored pair: the erased pairs are always the slowest ones), by
     bisection on ``log L'``; None when no pair loses it over ``[0, L)``."""
     formats = pipeline_formats(dtype, pipeline)
-    stored = buffer_from_frequencies(np.asarray(inv, dtype=np.float64), dtype, pipeline)
+    stored = buffer_from_frequencies(np.asarray(frequencies, dtype=np.float64), dtype, pipeline)
     slowest = np.array([float(stored[stored > 0].min())]) if (stored > 0).any() else stored[:1]
     phases_in_dtype = formats.position.precision < 24
 
@@ -251,7 +251,7 @@ def resolution_kept_up_to(inv: NDArray[np.float64], context: float, dtype: str, 
     return None if found is None else int(found)
 
 
-def grade_of(levels: list[dict[str, Any]], inv: NDArray[np.float64], context: float, dtype: str,
+def grade_of(levels: list[dict[str, Any]], frequencies: NDArray[np.float64], context: float, dtype: str,
              pipeline: str) -> dict[str, Any] | None:
     """The graded note of a setting whose lower bounds hold and whose positions stay distinct but whose slowest
     pairs lose single-token resolution at the code level: ``level``, ``pairs`` (erased) of ``of``, ``from_context``
@@ -260,8 +260,8 @@ def grade_of(levels: list[dict[str, Any]], inv: NDArray[np.float64], context: fl
     code = next(lv for lv in levels if lv["level"] == "code")
     if code["holds"] is not False:
         return None
-    n = int(np.asarray(inv).size)
-    start = resolution_kept_up_to(inv, context, dtype, pipeline)
+    n = int(np.asarray(frequencies).size)
+    start = resolution_kept_up_to(frequencies, context, dtype, pipeline)
     where = f"from a context of ~{start:,} tokens" if start else "from the first tokens"
     return {"level": "code", "pairs": code["erased_pairs"], "of": n, "from_context": start,
             "meaning": MEANING["code"],

@@ -20,7 +20,7 @@ from rope_sym.bounds.table import BOUNDS, LOWER_BOUNDS, Setting
 from rope_sym.bounds.walls import MEANING, code_wall_base, erasure_block, failing_levels
 from rope_sym.pipelines.table import check_dtype, check_pipeline
 from rope_sym.spectrum.spec import RopeSpec, check_base, check_context
-from rope_sym.spectrum.theta import frequencies
+from rope_sym.spectrum.theta import frequencies as frequencies_of
 
 MEN_MAX_CONTEXT = 1 << 22
 """Longest context at which Men et al.'s criterion is checked in a report (about 0.2 s at 2^22)."""
@@ -30,12 +30,13 @@ VERDICT_LEVELS = ("position", "code")
 
 
 def zone_report(base: float, context: float, head_dim: int, depth: int = 1, eps: float = b.DEFAULT_EPS,
-                dtype: str = "fp32", pipeline: str = "hf", inv: NDArray[np.float64] | None = None) -> dict[str, Any]:
+                dtype: str = "fp32", pipeline: str = "hf",
+                frequencies: NDArray[np.float64] | None = None) -> dict[str, Any]:
     """The zone calculator's JSON object (plain floats and bools).
 
     ``dtype`` is the activation dtype and ``pipeline`` how the phases are computed (``rope_sym.pipelines``); the
     ``erasure`` object holds the derived walls level by level (``rope_sym.bounds.walls``) for the frequencies
-    ``inv`` (default: the unscaled spectrum of ``base``). The paper's wall ``bounds.precision`` uses
+    ``frequencies`` (default: the unscaled frequencies of ``base``). The paper's wall ``bounds.precision`` uses
     ``eps_mach = 2^(1-p)`` of ``dtype`` (``eps_format``). The aliasing bound is strict (``base > bound``), DC
     stability and depth are ``base >= bound``, the walls are strict (``base < wall``).
 
@@ -62,8 +63,9 @@ def zone_report(base: float, context: float, head_dim: int, depth: int = 1, eps:
     lower = max(bounds_obj[name]["exact"] for name in LOWER_BOUNDS)
     upper_paper = min(v["exact"] for v in bounds_obj.values() if v["side"] == "upper")
     lower_holds = all(bounds_obj[name]["holds"] for name in LOWER_BOUNDS)
-    spectrum = frequencies(RopeSpec(d, B)) if inv is None else np.asarray(inv, dtype=np.float64)
-    erasure = erasure_block(spectrum, L, str(dtype), pipe, eps=e, depth=n, head_dim=d)
+    frequencies = (frequencies_of(RopeSpec(d, B)) if frequencies is None
+                   else np.asarray(frequencies, dtype=np.float64))
+    erasure = erasure_block(frequencies, L, str(dtype), pipe, eps=e, depth=n, head_dim=d)
     levels = {lv["level"]: lv for lv in erasure["levels"]}
     upper = code_wall_base(L, d, str(dtype), pipe)
     feasible = upper is not None and lower < upper
@@ -71,7 +73,7 @@ def zone_report(base: float, context: float, head_dim: int, depth: int = 1, eps:
         ratio = B / entry["exact"] if entry["side"] == "lower" else entry["exact"] / B
         entry["margin_decades"] = math.log10(ratio)
     inside = bool(lower_holds and all(levels[name]["holds"] for name in VERDICT_LEVELS))
-    men = men_check(spectrum, L)
+    men = men_check(frequencies, L)
     return {
         "input": {"base": B, "context": int(L) if float(L).is_integer() else L, "head_dim": d, "depth": n,
                   "eps": e, "dtype": str(dtype), "pipeline": pipe, "eps_mach": eps_mach},

@@ -91,17 +91,18 @@ def erasure_scan(spec: RopeSpec, context: object, dtype: str = "bf16", pipeline:
     limit = int(resolution_limit)
     if limit < 1:
         raise InvalidRopeSpec(f"resolution limit must be at least 1, got {resolution_limit!r}")
-    freqs = None if frequencies is None else np.asarray(frequencies, dtype=np.float64)
-    if freqs is not None and freqs.shape != (spec.n_pairs,):
-        raise InvalidRopeSpec(f"frequencies must hold {spec.n_pairs} values (one per pair), got shape {freqs.shape}")
+    frequencies = None if frequencies is None else np.asarray(frequencies, dtype=np.float64)
+    if frequencies is not None and frequencies.shape != (spec.n_pairs,):
+        raise InvalidRopeSpec(f"frequencies must hold {spec.n_pairs} values (one per pair), "
+                              f"got shape {frequencies.shape}")
     if isinstance(backend, str):
         runner = make_backend(spec, dtype, pipeline, backend=backend, device=device, autocast=autocast,
-                              frequencies=freqs)
+                              frequencies=frequencies)
     else:
-        runner = _checked_backend(backend, spec, dtype, pipeline, device, autocast, freqs)
+        runner = _checked_backend(backend, spec, dtype, pipeline, device, autocast, frequencies)
     return scan(runner, L, attention=attention, probes=probes, resolution_limit=limit, chunk=chunk,
                 query_seed=query_seed, query=query, window=window, iterate=iterate, hash_mask=hash_mask,
-                frequencies=freqs)
+                frequencies=frequencies)
 
 
 def _checked_backend(runner: ScanBackend, spec: RopeSpec, dtype: str, pipeline: str, device: Any, autocast: bool,

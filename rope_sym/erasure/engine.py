@@ -282,7 +282,7 @@ def scan(backend: ScanBackend, context: int, *, attention: bool = True, probes: 
     resolution = {p: resolution_at(backend, p, resolution_limit, block) for p in probe_list}
     return assemble_report(
         spec, L, backend.formats, backend.to_numpy(same_steps), codes_classes, rotated_classes, window=span,
-        rotated_same_steps=None if rotated_same is None else backend.to_numpy(rotated_same), thetas=frequencies,
+        rotated_same_steps=None if rotated_same is None else backend.to_numpy(rotated_same), frequencies=frequencies,
         distinct_stored=backend.unique_count(stored), nonfinite=n_nan,
         first_nonfinite=int(np.argmax(nan_host)) if n_nan else None, resolution=resolution,
         resolution_limit=resolution_limit, scan_seconds=scan_seconds, **backend.measured())

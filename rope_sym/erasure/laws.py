@@ -96,19 +96,19 @@ def _trapezoid(nodes: Array, values: Array) -> Array:
     return np.concatenate([np.zeros((*nodes.shape[:-1], 1)), np.cumsum(steps, axis=-1)], axis=-1)
 
 
-def _cast_cumulatives(thetas: Array, fmt: FloatFormat, reach: Array | None = None) -> tuple[Array, Array]:
+def _cast_cumulatives(frequencies: Array, fmt: FloatFormat, reach: Array | None = None) -> tuple[Array, Array]:
     """Per pair (rows), ``G(x) = integral_0^x P`` on ``[0, pi/4]``: nodes uniform plus geometric from where ``P``
     vanishes (near ``phi = 0`` the sine's cells shrink with ``phi``; ``P = 0`` below ``theta 2^(p-1)``) up to
     ``reach`` (the largest phase the window needs, default ``pi/4``), so that slow pairs get their binades
     resolved."""
     eighth = QUARTER / 2
-    lowest = np.clip(thetas * 2.0 ** (fmt.precision - 3), 1e-300, eighth / 2)
-    top = np.full_like(thetas, eighth) if reach is None else np.clip(reach, 2 * lowest, eighth)
+    lowest = np.clip(frequencies * 2.0 ** (fmt.precision - 3), 1e-300, eighth / 2)
+    top = np.full_like(frequencies, eighth) if reach is None else np.clip(reach, 2 * lowest, eighth)
     ramp = np.linspace(0.0, 1.0, GRID_POINTS)
     geometric = lowest[:, None] * (top / lowest)[:, None] ** ramp[None, :]
     uniform = np.broadcast_to(ramp * eighth, geometric.shape)
     nodes = np.sort(np.concatenate([uniform, geometric], axis=1), axis=1)
-    return nodes, _trapezoid(nodes, unchanged_probability(nodes, thetas[:, None], fmt))
+    return nodes, _trapezoid(nodes, unchanged_probability(nodes, frequencies[:, None], fmt))
 
 
 def _mirrored_integral(nodes: Array, values: Array, a: float, b: float) -> float:
@@ -131,10 +131,10 @@ def cast_fraction(theta: ArrayLike, fmt: FloatFormat | str, start: int, end: int
     f = get_format(fmt)
     if end - start < 2:
         raise InvalidRopeSpec(f"a window needs at least two positions, got {start}:{end}")
-    thetas = np.atleast_1d(np.asarray(theta, dtype=np.float64))
-    nodes, values = _cast_cumulatives(thetas, f, reach=(end - 1) * thetas)
-    out = np.empty(thetas.shape)
-    for k, th in enumerate(thetas):
+    frequencies = np.atleast_1d(np.asarray(theta, dtype=np.float64))
+    nodes, values = _cast_cumulatives(frequencies, f, reach=(end - 1) * frequencies)
+    out = np.empty(frequencies.shape)
+    for k, th in enumerate(frequencies):
         a, b = start * float(th), (end - 1) * float(th)
         out[k] = _mirrored_integral(nodes[k], values[k], a, b) / (b - a)
     return out
@@ -261,16 +261,16 @@ def rotated_fraction(theta: ArrayLike, x: ArrayLike, fmt: FloatFormat | str, sta
     pair ``(x_i, x_{i+n})`` (half layout, ``x`` already in ``fmt``) unchanged: ``rotated_unchanged_probability``
     averaged over the window's phases."""
     f = get_format(fmt)
-    thetas = np.atleast_1d(np.asarray(theta, dtype=np.float64))
+    frequencies = np.atleast_1d(np.asarray(theta, dtype=np.float64))
     vec = np.asarray(x, dtype=np.float64)
-    n = thetas.size
+    n = frequencies.size
     x1, x2 = vec[:n], vec[n:2 * n]
     nodes = _rotated_nodes(x1, x2)
     with np.errstate(invalid="ignore", divide="ignore"):
-        prob = rotated_unchanged_probability(nodes, thetas[:, None], x1[:, None], x2[:, None], f)
+        prob = rotated_unchanged_probability(nodes, frequencies[:, None], x1[:, None], x2[:, None], f)
     values = _trapezoid(nodes, np.nan_to_num(prob, nan=1.0))
     out = np.empty(n)
-    for i, th in enumerate(thetas):
+    for i, th in enumerate(frequencies):
         period = float(values[i, -1])
 
         def G(y: float, row: int = i, period: float = period) -> float:

@@ -12,7 +12,7 @@ from rope_sym.erasure.codes import Classes
 from rope_sym.erasure.thresholds import ERASED_FRACTION, wall_theta
 from rope_sym.pipelines.table import PipelineFormats
 from rope_sym.spectrum.spec import RopeSpec
-from rope_sym.spectrum.theta import frequencies
+from rope_sym.spectrum.theta import frequencies as frequencies_of
 
 
 @dataclass
@@ -74,7 +74,7 @@ def erased_mask(adjacent_erasure: Any) -> NDArray[np.bool_]:
 def assemble_report(spec: RopeSpec, context: int, fmts: PipelineFormats, same_steps: NDArray[np.int64],
                     codes: Classes, rotated: Classes | None, *, window: tuple[int, int] | None = None,
                     rotated_same_steps: NDArray[np.int64] | None = None,
-                    thetas: NDArray[np.float64] | None = None, distinct_stored: int, nonfinite: int,
+                    frequencies: NDArray[np.float64] | None = None, distinct_stored: int, nonfinite: int,
                     first_nonfinite: int | None, resolution: dict[int, list[int | None]], resolution_limit: int,
                     **measured: Any) -> ErasureReport:
     """The report from a scan's raw counts.
@@ -90,9 +90,9 @@ def assemble_report(spec: RopeSpec, context: int, fmts: PipelineFormats, same_st
     erasure = (np.asarray(same_steps) / (end - start - 1)).tolist()
     rotated_erasure = None if rotated_same_steps is None else (
         np.asarray(rotated_same_steps) / (end - start - 1)).tolist()
-    thetas = frequencies(spec) if thetas is None else np.asarray(thetas, dtype=np.float64)
+    frequencies = frequencies_of(spec) if frequencies is None else np.asarray(frequencies, dtype=np.float64)
     erased = erased_mask(erasure)
-    wall = float(thetas[erased].max()) if erased.any() else None
+    wall = float(frequencies[erased].max()) if erased.any() else None
     predicted = fmts.store.eps
     law_wall = wall_theta(fmts.store)
     n_erased = int(erased.sum())
@@ -106,7 +106,7 @@ def assemble_report(spec: RopeSpec, context: int, fmts: PipelineFormats, same_st
         law_wall_theta=law_wall, law_wall_ratio=None if wall is None else wall / law_wall,
         phase_eps=fmts.phase.eps, phase_wall_ratio=None if wall is None else wall / fmts.phase.eps,
         erased_are_slowest=bool(np.all(erased[n - n_erased:])) if n_erased else True,
-        frequencies=thetas.tolist(), resolution=resolution, resolution_limit=resolution_limit,
+        frequencies=frequencies.tolist(), resolution=resolution, resolution_limit=resolution_limit,
         distinct_rotated=None if rotated is None else rotated.count,
         first_rotated_collision=None if rotated is None else rotated.first_collision,
         hash_collisions=codes.hash_collisions + (rotated.hash_collisions if rotated else 0),

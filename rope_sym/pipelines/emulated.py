@@ -190,11 +190,11 @@ def phase_cos_sin(angles: Array, phase: FloatFormat) -> tuple[Array, Array, int]
     return c, s, decided_c + decided_s
 
 
-def buffer_from_frequencies(freqs: ArrayLike, dtype: str | FloatFormat, pipeline: str) -> Array:
+def buffer_from_frequencies(frequencies: ArrayLike, dtype: str | FloatFormat, pipeline: str) -> Array:
     """The ``inv_freq`` buffer a pipeline holds for given float64 frequencies (a scaled model's effective ones):
     rounded to fp32 as model code computes them, then to ``F_inv`` where the pipeline casts the buffer."""
     formats = pipeline_formats(dtype, pipeline)
-    buffer = np.asarray(round_to(np.asarray(freqs, dtype=np.float64), FP32), dtype=np.float64)
+    buffer = np.asarray(round_to(np.asarray(frequencies, dtype=np.float64), FP32), dtype=np.float64)
     return np.asarray(round_to(buffer, formats.inv_freq), dtype=np.float64)
 
 

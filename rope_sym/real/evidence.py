@@ -106,9 +106,9 @@ def law_reach(head_dim: int, base: float, train_context: float, rope: RopeConfig
               context: float | None = None) -> float:
     """Liu et al.'s reach: the period of the critical pair fixed by ``(base, train_context)`` in the effective
     spectrum of ``rope`` (default: the unscaled RoPE)."""
-    freqs = (frequencies_numpy(RopeSpec(head_dim, base)) if rope is None
+    frequencies = (frequencies_numpy(RopeSpec(head_dim, base)) if rope is None
              else np.asarray(inv_freq(rope, context or train_context)))
-    return extrapolation_limit(head_dim, base, train_context, freqs)
+    return extrapolation_limit(head_dim, base, train_context, frequencies)
 
 
 def agrees(predicted: tuple[float, float], measured: MeasuredReach) -> bool:

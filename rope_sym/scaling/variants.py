@@ -209,5 +209,5 @@ def attention_factor(rope: RopeConfig) -> float:
 
 def effective_theta_min(rope: RopeConfig, seq_len: float | None = None) -> float:
     """The slowest non-zero effective frequency (NoPE pairs of ``proportional`` do not rotate and are skipped)."""
-    freqs = inv_freq(rope, seq_len)
-    return float(freqs[freqs > 0].min())
+    frequencies = inv_freq(rope, seq_len)
+    return float(frequencies[frequencies > 0].min())

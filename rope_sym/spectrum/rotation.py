@@ -77,8 +77,8 @@ def rotation_matrix_sym(
     import sympy
 
     layout = check_layout(layout)
-    thetas = frequencies_exact(spec) if frequencies is None else frequencies
-    blocks = [rotation_block(sympy.sympify(position) * t) for t in thetas]
+    frequencies = frequencies_exact(spec) if frequencies is None else frequencies
+    blocks = [rotation_block(sympy.sympify(position) * t) for t in frequencies]
     passthrough = spec.head_dim - spec.rotary_dim
     m = sympy.diag(*blocks, sympy.eye(passthrough)) if passthrough else sympy.diag(*blocks)
     if layout == "half":

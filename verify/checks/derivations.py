@@ -101,16 +101,16 @@ def relative_position(options: CheckOptions) -> Outcome:
     rng = np.random.default_rng(0)
     worst = mpmath.mpf(0)
     with mpmath.workdps(DPS):
-        freqs = [mpmath.mpf(10000) ** (-mpmath.mpf(2 * i) / 8) for i in range(4)]
+        frequencies = [mpmath.mpf(10000) ** (-mpmath.mpf(2 * i) / 8) for i in range(4)]
         for _ in range(20 if options.full else 4):
             q, k = (np.array([mpmath.mpf(float(v)) for v in rng.standard_normal(8)], dtype=object) for _ in "qk")
             m, n, shift = (int(v) for v in rng.integers(0, 100000, 3))
 
             def score(a: int, c: int, q: np.ndarray = q, k: np.ndarray = k) -> mpmath.mpf:
-                ca = np.array([mpmath.cos(a * f) for f in freqs], dtype=object)
-                sa = np.array([mpmath.sin(a * f) for f in freqs], dtype=object)
-                cc = np.array([mpmath.cos(c * f) for f in freqs], dtype=object)
-                sc = np.array([mpmath.sin(c * f) for f in freqs], dtype=object)
+                ca = np.array([mpmath.cos(a * f) for f in frequencies], dtype=object)
+                sa = np.array([mpmath.sin(a * f) for f in frequencies], dtype=object)
+                cc = np.array([mpmath.cos(c * f) for f in frequencies], dtype=object)
+                sc = np.array([mpmath.sin(c * f) for f in frequencies], dtype=object)
                 return mpmath.fsum(apply_rotation(q, ca, sa, "interleaved") * apply_rotation(k, cc, sc, "interleaved"))
 
             worst = max(worst, abs(score(m, n) - score(m + shift, n + shift)))

@@ -145,14 +145,14 @@ def _model_setting(args: argparse.Namespace) -> tuple[RopeSpec, float, NDArray[n
 
 
 def _run(args: argparse.Namespace) -> int:
-    spec, context, freqs = _model_setting(args)
+    spec, context, frequencies = _model_setting(args)
     query = None if args.query is None else read_query(args.query, spec, args.layout)
     iterate = progress_for(args)
     # one engine; the torch backend is built here (the engine never imports torch code), and the library
     # refuses --device/--autocast for the emulated backend (they would not apply)
     options: dict[str, Any] = {"device": args.device, "autocast": args.autocast, "attention": not args.no_attention,
                                "chunk": args.chunk, "iterate": iterate, "query": query, "window": args.window,
-                               "frequencies": freqs}
+                               "frequencies": frequencies}
     report: ErasureReport
     if args.backend == "torch":
         from rope_sym.torch_backend import torch_erasure_scan
