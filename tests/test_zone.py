@@ -10,7 +10,7 @@ import pytest
 
 from rope_sym import RopeSpec
 from rope_sym.bounds import closed_forms as bd
-from rope_sym.bounds.zone import verdict, zone_report
+from rope_sym.bounds.zone import summary_line, zone_report
 from rope_sym.erasure import erasure_scan
 from rope_sym.errors import InvalidRopeSpec, RopeSymError
 from verify import main
@@ -51,7 +51,7 @@ def test_llama2_single_layer_is_inside_but_32_layers_violate_depth():
     assert not deep["bounds"]["depth"]["holds"] and deep["bounds"]["dc_stability"]["holds"]
     assert not deep["zone"]["inside"] and deep["zone"]["feasible"]
     assert deep["zone"]["lower"] == deep["bounds"]["depth"]["exact"]
-    assert verdict(deep).startswith("OUTSIDE") and "depth" in verdict(deep)
+    assert summary_line(deep).startswith("OUTSIDE") and "depth" in summary_line(deep)
 
 
 def test_holds_follow_the_exact_forms_at_the_boundary():
@@ -69,7 +69,7 @@ def test_bf16_the_paper_sees_no_zone_while_the_laws_and_the_scan_keep_positions_
     levels = {lv["level"]: lv for lv in r["erasure"]["levels"]}
     assert levels["position"]["holds"] and r["zone"]["positions_distinct"]
     assert not levels["code"]["holds"] and not r["zone"]["inside"]
-    text = verdict(r)
+    text = summary_line(r)
     assert text.startswith("OUTSIDE (code level)") and "no base works" not in text and "positions stay distinct" \
         in text
     # the scan at the level the verdict names: every position distinct, the law's erased-pair count
@@ -83,7 +83,7 @@ def test_native_bf16_merges_positions_and_says_no_base_works():
     levels = {lv["level"]: lv for lv in r["erasure"]["levels"]}
     assert not levels["position"]["holds"] and levels["position"]["context_max"] == 257
     assert r["zone"]["upper"] is None and not r["zone"]["feasible"]
-    assert verdict(r).startswith("OUTSIDE (position level)") and "no base works" in verdict(r)
+    assert summary_line(r).startswith("OUTSIDE (position level)") and "no base works" in summary_line(r)
     scan = erasure_scan(RopeSpec(128, 1e4), 4096, "bf16", "native", attention=False, probes=[])
     assert scan.first_collision == 257 and scan.distinct_positions < 4096
     assert scan.erased_pairs == levels["code"]["erased_pairs"]  # exact on the stored positions

@@ -39,7 +39,7 @@ from rope_sym.bounds.table import (
     Setting,
     get_bound,
 )
-from rope_sym.bounds.zone import verdict, zone_report
+from rope_sym.bounds.zone import summary_line, zone_report
 
 __all__ = [
     "BOUNDS", "BOUND_NAMES", "CLOSED_FORMS", "DEFAULT_EPS", "FORMS", "LOWER_BOUNDS", "MAX_CONTEXT_BOUND", "VERDICTS",
@@ -47,5 +47,5 @@ __all__ = [
     "check_rotary_dim", "critical_dimension", "critical_pair", "dc_stability_base", "depth_base", "effective_base",
     "effective_frequencies", "eps_mach_of", "extrapolation_limit", "get_bound", "max_context", "model_report",
     "ntk_extrapolation_limit", "precision_base", "relative_gap_lower", "relative_gap_precision",
-    "resolve_model", "theta_min_of", "verdict", "zone_report",
+    "resolve_model", "summary_line", "theta_min_of", "zone_report",
 ]

@@ -16,8 +16,7 @@ import math
 from typing import Any
 
 from rope_sym.bounds.closed_forms import DEFAULT_EPS
-from rope_sym.bounds.zone import verdict as verdict_line
-from rope_sym.bounds.zone import zone_report
+from rope_sym.bounds.zone import summary_line, zone_report
 
 
 def _cell(value: Any) -> str:
@@ -52,7 +51,7 @@ class Report(dict[str, Any]):
         levels = [[lv["level"], lv["wall_theta"], lv["erased_pairs"], lv["holds"], lv["context_max"], lv["law"]]
                   for lv in self["erasure"]["levels"]]
         title = html.escape(self.get("model", "RoPE setting"))
-        return (f"<p><b>{title}</b>: {html.escape(verdict_line(self))}</p>"
+        return (f"<p><b>{title}</b>: {html.escape(summary_line(self))}</p>"
                 + _table(["bound", "side", "paper", "exact", "holds", "margin (decades)"], self.bound_rows())
                 + _table(["level", "wall theta", "erased pairs", "holds", "positions kept", "law"], levels))
 

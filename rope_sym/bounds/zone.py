@@ -113,8 +113,8 @@ def _fmt(x: float | None) -> str:
     return "none" if x is None else ("inf" if math.isinf(x) else f"{x:.4g}")
 
 
-def verdict(report: dict[str, Any]) -> str:
-    """One line summing up a :func:`zone_report`, naming the level that fails and what it means."""
+def summary_line(report: dict[str, Any]) -> str:
+    """The summary line: one line summing up a :func:`zone_report`, naming the level that fails and what it means."""
     zone, inp, levels = report["zone"], report["input"], {lv["level"]: lv for lv in report["erasure"]["levels"]}
     where = f"{inp['dtype']} {inp['pipeline']}"
     position, code = levels["position"], levels["code"]

@@ -8,7 +8,7 @@ import argparse
 from typing import Any
 
 from rope_sym.bounds.closed_forms import DEFAULT_EPS
-from rope_sym.bounds.zone import verdict, zone_report
+from rope_sym.bounds.zone import summary_line, zone_report
 from rope_sym.pipelines import PIPELINES
 from verify.commands import Command, command
 from verify.report import Document, Shown, add_format_argument, emit_json, format_number, show
@@ -99,7 +99,7 @@ def _run(args: argparse.Namespace) -> int:
     doc.line(f"paper's zone: [{zone['lower']:.6g}, {zone['upper_paper']:.6g})  inside: "
              f"{'yes' if zone['inside_paper'] else 'no'}; L_max: paper {report['max_context']['paper']:.6g}, "
              f"exact {report['max_context']['exact']:.6g} tokens")
-    doc.line(verdict(report))
+    doc.line(summary_line(report))
     show(args, doc)
     return strict_status(args, [report])
 
