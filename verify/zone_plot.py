@@ -29,7 +29,7 @@ from rope_sym.bounds.closed_forms import (
     eps_mach_of,
     precision_base,
 )
-from rope_sym.bounds.models import effective_frequencies, judged_context
+from rope_sym.bounds.models import judged_context, slowest_pair
 from rope_sym.bounds.walls import code_wall_base
 from rope_sym.models.hf_config import ModelRope
 from rope_sym.models.registry import MODELS, get_model
@@ -136,7 +136,7 @@ def _model_points(models: Sequence[tuple[ModelRope, bool]]) -> list[dict[str, An
     out = []
     for number, (model, mine) in enumerate(models, 1):
         context, _ = judged_context(model)
-        _, _, base_eff = effective_frequencies(model, context)
+        _, _, base_eff = slowest_pair(model, context)
         moved = abs(np.log10(base_eff / model.rope.base)) > 1e-6
         colour = _YOURS_COLOUR if mine else (_SCALED_COLOUR if moved else _MODEL_COLOUR)
         out.append({"number": number, "model": model, "mine": mine, "context": float(context),

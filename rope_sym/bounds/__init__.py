@@ -28,7 +28,7 @@ from rope_sym.bounds.extrapolation import (
     extrapolation_limit,
     ntk_extrapolation_limit,
 )
-from rope_sym.bounds.models import VERDICTS, case_study, effective_frequencies, model_report, resolve_model
+from rope_sym.bounds.models import VERDICTS, case_study, model_report, resolve_model, slowest_pair
 from rope_sym.bounds.table import (
     BOUND_NAMES,
     BOUNDS,
@@ -45,7 +45,7 @@ __all__ = [
     "BOUNDS", "BOUND_NAMES", "CLOSED_FORMS", "DEFAULT_EPS", "FORMS", "LOWER_BOUNDS", "MAX_CONTEXT_BOUND", "VERDICTS",
     "Bound", "Form", "Setting", "acos_root", "aliasing_base", "case_study", "check_depth", "check_eps", "check_form",
     "check_rotary_dim", "critical_dimension", "critical_pair", "dc_stability_base", "depth_base", "effective_base",
-    "effective_frequencies", "eps_mach_of", "extrapolation_limit", "get_bound", "max_context", "model_report",
+    "slowest_pair", "eps_mach_of", "extrapolation_limit", "get_bound", "max_context", "model_report",
     "ntk_extrapolation_limit", "precision_base", "relative_gap_lower", "relative_gap_precision",
     "resolve_model", "summary_line", "theta_min_of", "zone_report",
 ]

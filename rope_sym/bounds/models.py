@@ -69,9 +69,10 @@ def judged_context(model: ModelRope, context: float | None = None) -> tuple[floa
     return model.context, "max_position_embeddings"
 
 
-def effective_frequencies(model: ModelRope, context: float) -> tuple[float, float, float]:
-    """The slowest of the effective frequencies and what it fixes: ``(nominal theta_min, effective theta_min,
-    effective base)`` at ``context`` tokens (the bounds depend on the frequencies only through ``theta_min``)."""
+def slowest_pair(model: ModelRope, context: float) -> tuple[float, float, float]:
+    """The slowest pair of the model's frequencies, unscaled and effective, and the base it fixes: ``(nominal
+    theta_min, effective theta_min, effective base)`` at ``context`` tokens (the bounds depend on the frequencies
+    only through ``theta_min``)."""
     rope = model.rope
     nominal = theta_min(RopeSpec(rope.rotary_dim, rope.base))
     effective = effective_theta_min(rope, context)
@@ -99,7 +100,7 @@ def model_report(model: ModelRope, context: float | None = None, dtype: str = "f
                           UserWarning, stacklevel=2)
         depth = model.depth or 1
     rope = model.rope
-    nominal, effective, base_eff = effective_frequencies(model, context)
+    nominal, effective, base_eff = slowest_pair(model, context)
     frequencies = inv_freq(rope, context)  # float64, exact: not the stored buffer
     report = zone_report(base_eff, context, rope.rotary_dim, depth=depth, eps=eps, dtype=dtype, pipeline=pipeline,
                          frequencies=frequencies)

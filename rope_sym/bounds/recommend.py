@@ -96,12 +96,12 @@ def model_reach(model: ModelRope, target_context: float | None = None, depth: in
                 eps: float = cf.DEFAULT_EPS, dtype: str = "fp32", pipeline: str = "hf") -> dict[str, Any]:
     """How far a model's effective base passes the bounds (``bounds_allow_up_to``: a necessary condition, not a
     capability), and the retrofit factor a target context needs to pass them."""
-    from rope_sym.bounds.models import effective_frequencies, judged_context
+    from rope_sym.bounds.models import judged_context, slowest_pair
 
     own, rule = judged_context(model)
     n = cf.check_depth(depth if depth is not None else (model.depth or 1))
     a = cf.acos_root(cf.check_eps(eps), n)
-    _, theta, base_eff = effective_frequencies(model, own)
+    _, theta, base_eff = slowest_pair(model, own)
     positions = 2 ** pipeline_formats(dtype, pipeline).position.precision + 1
     lower_reach = a / theta  # the depth bound L theta_min <= A, solved for L
     code_reach = _code_level_reach(theta, dtype, pipeline)
