@@ -35,7 +35,7 @@ from typing import Any
 
 import sympy as sp
 
-from derivations.numeric import decide, sides
+from derivations.numeric import decide, interval_relations, sides
 
 Subs = Mapping[sp.Symbol, sp.Expr]
 Premise = int | str | None  # an earlier step (1-based), a hypothesis label, or None (a lemma)
@@ -616,15 +616,7 @@ def _negation(rel: sp.Basic) -> sp.Basic | None:
 
 def _relations_of(statement: sp.Basic) -> list[sp.Basic]:
     if isinstance(statement, sp.Contains) and isinstance(statement.args[1], sp.Interval):
-        inner, interval = statement.args
-        out = []
-        if interval.start != sp.S.NegativeInfinity:
-            out.append((sp.StrictGreaterThan if interval.left_open else sp.GreaterThan)(inner, interval.start,
-                                                                                          evaluate=False))
-        if interval.end != sp.S.Infinity:
-            out.append((sp.StrictLessThan if interval.right_open else sp.LessThan)(inner, interval.end,
-                                                                                     evaluate=False))
-        return out
+        return interval_relations(*statement.args)
     return [statement]
 
 

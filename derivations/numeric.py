@@ -304,15 +304,21 @@ def _relations(statement: sp.Basic) -> list[sp.Basic]:
         inner, interval = statement.args
         if not isinstance(interval, sp.Interval):
             raise NotEvaluable("Contains needs an interval")
-        out: list[sp.Basic] = []
-        if interval.start != sp.S.NegativeInfinity:
-            out.append((sp.StrictGreaterThan if interval.left_open else sp.GreaterThan)(inner, interval.start,
-                                                                                          evaluate=False))
-        if interval.end != sp.S.Infinity:
-            out.append((sp.StrictLessThan if interval.right_open else sp.LessThan)(inner, interval.end,
-                                                                                     evaluate=False))
-        return out
+        return interval_relations(inner, interval)
     return [statement]
+
+
+def interval_relations(inner: sp.Basic, interval: sp.Interval) -> list[sp.Basic]:
+    """``inner in interval`` as the inequalities of its finite ends (``inner > a`` or ``>=``, ``inner < b`` or
+    ``<=``, as the ends are open or closed)."""
+    out: list[sp.Basic] = []
+    if interval.start != sp.S.NegativeInfinity:
+        out.append((sp.StrictGreaterThan if interval.left_open else sp.GreaterThan)(inner, interval.start,
+                                                                                      evaluate=False))
+    if interval.end != sp.S.Infinity:
+        out.append((sp.StrictLessThan if interval.right_open else sp.LessThan)(inner, interval.end,
+                                                                                 evaluate=False))
+    return out
 
 
 def decide(statement: sp.Basic, dps: int) -> tuple[bool, str]:

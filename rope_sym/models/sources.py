@@ -57,7 +57,8 @@ def cached_config(hub_id: str, revision: str = "main") -> Path | None:
     return prefixed[0] if len(prefixed) == 1 else None
 
 
-def _looks_like_hub_id(text: str) -> bool:
+def looks_like_hub_id(text: str) -> bool:
+    """Whether ``text`` has the shape ``org/name`` (not a path, not a JSON file)."""
     parts = text.split("/")
     return len(parts) == 2 and all(parts) and not text.endswith(".json") and not text.startswith((".", "~"))
 
@@ -103,7 +104,7 @@ def _load(source: Any, name: str | None, revision: str) -> tuple[ModelRope, str 
         return from_hf_config(config, name=name or path.name), path.name
     if path.exists() or text.endswith(".json"):
         return from_hf_config(path, name=name), None
-    if _looks_like_hub_id(text):
+    if looks_like_hub_id(text):
         found = cached_config(text, revision)
         if found is None:
             at = "" if revision == "main" else f" at revision {revision!r}"

@@ -129,11 +129,6 @@ def shipped_evidence(model: str) -> dict[str, Any] | None:
         raise RopeSymError(f"evidence file for {model} is not valid JSON: {exc.msg}") from None
 
 
-def critical_pair_of(rope: RopeConfig, train_context: float) -> int | None:
-    """The critical pair of a trained RoPE (``rope_sym.bounds.extrapolation.critical_pair``)."""
-    return critical_pair(rope.rotary_dim, rope.base, train_context)
-
-
 def rope_from_dict(trained: RopeConfig, data: dict[str, Any]) -> RopeConfig:
     """A probed RoPE rebuilt from its plain-data record (``rope_type``, ``base``, ``factor``, original length)."""
     kind = str(data.get("rope_type", "default"))
@@ -259,16 +254,6 @@ def retrofit_evidence(model: ModelRope, kind: str) -> list[dict[str, Any]]:
                     "needs_fine_tuning": broken, "predicted": row.get("calibrated"),
                     "agrees": row.get("calibrated_agrees")})
     return out
-
-
-def predicted_reach_of(model: ModelRope, rope: RopeConfig) -> tuple[float, float] | None:
-    """The refined law's reach interval for ``rope`` on ``model`` (None without a calibrated length)."""
-    from rope_sym.models.serving import pretraining_length
-
-    length = expected_reach(model)["calibrated_length"]
-    if length is None:
-        return None
-    return phase_range_reach(model.rope, rope, (length[0], length[1]), pretraining_length(model))
 
 
 def contradicting_evidence(evidence: Sequence[dict[str, Any]], rope: RopeConfig,

@@ -25,7 +25,7 @@ from rope_sym.errors import RopeSymError
 from rope_sym.models.gguf_config import MODEL_EXTRA_INSTALL, is_gguf, model_from_gguf
 from rope_sym.models.hf_config import ModelRope, from_hf_config
 from rope_sym.models.packages import PACKAGED_MODELS, packaged_file, packaged_model
-from rope_sym.models.sources import cached_config
+from rope_sym.models.sources import cached_config, looks_like_hub_id
 from rope_sym.pipelines.table import check_dtype, check_pipeline
 from rope_sym.scaling import RopeConfig, attention_factor, inv_freq
 from rope_sym.torch_backend.runtime import TORCH_DTYPES, resolve_device, torch
@@ -66,7 +66,7 @@ def find_model_files(source: str | Path) -> ModelFiles:
         if not any(path.glob("*.safetensors")) and not any(path.glob("*.bin")):
             raise RopeSymError(f"model directory {text!r} has no weights (*.safetensors)")
         return ModelFiles(path.name, path)
-    if text.count("/") == 1 and not text.endswith((".gguf", ".json")):
+    if looks_like_hub_id(text) and not text.endswith(".gguf"):
         config = cached_config(text)
         if config is None:
             raise RopeSymError(f"{text!r} is not in the local Hugging Face cache; nothing is downloaded here: give a "

@@ -124,11 +124,6 @@ def run_trials(model: Any, trials: Sequence[Trial], distance: int) -> list[bool]
     return outcome
 
 
-def run_trial(model: Any, trial: Trial, distance: int) -> bool:
-    """Whether ``model`` reads one key back at ``distance``."""
-    return run_trials(model, [trial], distance)[0]
-
-
 def retrieval_curve(model: Any, label: str, distances: Sequence[int] = DEFAULT_DISTANCES, trials: int = 16,
                     seed: int = 0, progress: Callable[[int], None] | None = None) -> RetrievalCurve:
     """Accuracy against ``distances`` for the RoPE ``model`` runs with now (``RealModel.set_rope``); the same

@@ -90,11 +90,13 @@ def _run(args: argparse.Namespace) -> int:
             reach["serving"] = _serving(model, args, reach)
             blocks = reach["serving"].get("blocks")
             if blocks is not None:
-                from rope_sym.models.serving import retrofit
-                from rope_sym.real.evidence import contradicting_evidence, predicted_reach_of
+                from rope_sym.models.serving import pretraining_length, retrofit
+                from rope_sym.real.evidence import contradicting_evidence, phase_range_reach
 
                 suggested = retrofit(model, args.retrofit, blocks["s"], t["context"]).rope
-                predicted = predicted_reach_of(model, suggested)
+                predicted = (None if length is None else
+                             phase_range_reach(model.rope, suggested, (length[0], length[1]),
+                                               pretraining_length(model)))
                 t["predicted_reach"] = None if predicted is None else list(predicted)
                 t["contradicted_by"] = [e["label"] for e in contradicting_evidence(t["evidence"], suggested,
                                                                                    t["context"])]
