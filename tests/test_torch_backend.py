@@ -25,8 +25,7 @@ from rope_sym.erasure import (  # noqa: E402
     erasure_scan,
     hash_rows,
 )
-from rope_sym.erasure.codes import pack_words  # noqa: E402
-from rope_sym.erasure.emulated import numpy_ops  # noqa: E402
+from rope_sym.erasure.codes import numpy_ops, pack_words  # noqa: E402
 from rope_sym.spectrum.rotation import apply_rotation, half_to_interleaved, interleaved_to_half  # noqa: E402
 from rope_sym.torch_backend.attention import attention_collisions, channel_pairs, content_vectors  # noqa: E402
 from rope_sym.torch_backend.confirm import STAGES, compare_figures, confirm, ulp_distance  # noqa: E402

@@ -1,21 +1,21 @@
 """Trace one run of ``python -m verify ...`` and count how it walks through the repository's files.
 
-Usage: ``python tools/walk.py erasure --base 5e5 --head-dim 128 --context 4096`` (any ``verify`` arguments).
+Usage: ``python tools/walk.py erasure --base 5e5 --head-dim 128 --context 4096`` (any ``verify`` arguments);
+``--steps`` also lists every step that returns.
 
-How it counts (``sys.setprofile``: Python call and return events): at every event the *current file* is the file
-of the innermost frame that belongs to the repository (``rope_sym/``, ``derivations/``, ``verify/``); frames of
-other code (numpy, the standard library) leave it unchanged. Module bodies (``<module>``: the import-time
-execution) and everything they call are skipped, so the walk is the run itself, not the imports. The sequence of
-current files, with consecutive repeats collapsed, is the walk:
+How it counts (``sys.setprofile``, Python ``call`` events only): a *step* is a call from code in one repository
+file (``rope_sym/``, ``derivations/``, ``verify/``) into a function of another; frames of other code (numpy, the
+standard library) are looked through, so a callback the engine receives counts as the engine calling its file.
+Import-time module bodies, and everything they call, are skipped: the walk is the run, not the imports.
 
-- **files**: the distinct files it enters;
-- **returns**: the steps that enter a file the walk had already left (``a -> b -> a`` is one return), counted
-  once per distinct step ``(from, to)``: a loop that goes back and forth between two files over every block or
-  value is one return, not one per iteration (the raw count, loops included, is printed beside it);
-- per file, how many times it is entered (the first entry and every return).
+- **files**: the distinct files the run enters;
+- **returns**: steps into a file the walk had already entered before, counted once per distinct ``(from file, to
+  file)``: a loop that calls the same file once per block or per value is one return, not one per iteration;
+- **returns to read**: the returns that reach a function not entered before, again once per ``(from, to)``: the
+  times a reader following the setting must reopen a file they had left to read new code (a second call of a
+  function already read, such as ``get_format`` on a format object, is not one).
 
-The counts depend on the run's arguments (a loop over blocks returns to the engine's helpers once per block): the
-notes in RENAMES.md name the runs used.
+A stack return (a callee finishing) is not a step: the walk is the calls, the path a reader follows down.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import io
 import sys
-from collections import Counter
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -31,14 +30,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = tuple(str(ROOT / p) + "/" for p in ("rope_sym", "derivations", "verify"))
 
+Step = tuple[str, str, str]
+"""``(from file, to file, to function)``."""
 
-def _repo_file(frame: FrameType | None) -> str | None:
-    while frame is not None:
-        name = frame.f_code.co_filename
-        if name.startswith(PACKAGES):
-            return str(Path(name).relative_to(ROOT))
+
+def _repo_frame(frame: FrameType | None) -> FrameType | None:
+    while frame is not None and not frame.f_code.co_filename.startswith(PACKAGES):
         frame = frame.f_back
-    return None
+    return frame
 
 
 def _in_module_body(frame: FrameType | None, stop: FrameType) -> bool:
@@ -50,21 +49,28 @@ def _in_module_body(frame: FrameType | None, stop: FrameType) -> bool:
     return False
 
 
-def trace(argv: list[str]) -> tuple[list[str], int]:
-    """The walk (files, consecutive repeats collapsed) of ``verify`` run with ``argv``, and its exit status."""
+def _relative(name: str) -> str:
+    return str(Path(name).relative_to(ROOT))
+
+
+def trace(argv: list[str]) -> tuple[list[Step], int]:
+    """The steps of ``verify`` run with ``argv``, in order, and its exit status."""
     sys.path.insert(0, str(ROOT))
     from verify.cli import main
 
-    walk: list[str] = []
+    steps: list[Step] = []
     here = sys._getframe()
 
     def profile(frame: FrameType, event: str, arg: Any) -> None:
-        if event not in ("call", "return"):
+        if event != "call" or not frame.f_code.co_filename.startswith(PACKAGES):
             return
-        current = _repo_file(frame if event == "call" else frame.f_back)
-        if current is None or (walk and walk[-1] == current) or _in_module_body(frame, here):
+        caller = _repo_frame(frame.f_back)
+        if caller is None or caller.f_code.co_filename == frame.f_code.co_filename:
             return
-        walk.append(current)
+        if _in_module_body(frame, here):
+            return
+        steps.append((_relative(caller.f_code.co_filename), _relative(frame.f_code.co_filename),
+                      frame.f_code.co_name))
 
     out = io.StringIO()
     sys.setprofile(profile)
@@ -73,32 +79,35 @@ def trace(argv: list[str]) -> tuple[list[str], int]:
             status = main(argv)
     finally:
         sys.setprofile(None)
-    return walk, status
+    return steps, status
 
 
-def summary(walk: list[str]) -> tuple[int, int, int, Counter[str]]:
-    """``(files, returns as distinct steps, raw returns, entries per file)`` of a walk."""
-    seen: set[str] = set()
-    back: set[tuple[str, str]] = set()
-    raw = 0
-    entries: Counter[str] = Counter()
-    for i, f in enumerate(walk):
-        entries[f] += 1
-        if f in seen:
-            raw += 1
-            back.add((walk[i - 1], f))
-        seen.add(f)
-    return len(seen), len(back), raw, entries
+def returns(steps: list[Step]) -> tuple[int, list[tuple[str, str]], list[tuple[str, str]]]:
+    """``(files, returns, returns to read)`` of a walk; the two lists of ``(from, to)`` in first-seen order."""
+    entered: set[str] = set()
+    read: set[tuple[str, str]] = set()
+    back: dict[tuple[str, str], None] = {}
+    to_read: dict[tuple[str, str], None] = {}
+    for source, target, function in steps:
+        entered.add(source)
+        if target in entered:
+            back[source, target] = None
+            if (target, function) not in read:
+                to_read[source, target] = None
+        entered.add(target)
+        read.add((target, function))
+    return len(entered), list(back), list(to_read)
 
 
 def main() -> int:
-    argv = sys.argv[1:]
-    walk, status = trace(argv)
-    files, returns, raw, entries = summary(walk)
-    print(f"verify {' '.join(argv)}: exit {status}; {files} files entered, {returns} returns to a file left before "
-          f"(distinct steps; {raw} counting every loop iteration)")
-    for name, count in entries.most_common():
-        print(f"  {count:4d}  {name}")
+    argv = [a for a in sys.argv[1:] if a != "--steps"]
+    steps, status = trace(argv)
+    files, back, to_read = returns(steps)
+    print(f"verify {' '.join(argv)}: exit {status}; {files} files entered; {len(back)} returns to a file left "
+          f"before, {len(to_read)} of them to read new code")
+    if "--steps" in sys.argv:
+        for source, target in back:
+            print(f"  {'read' if (source, target) in to_read else '    '}  {source} -> {target}")
     return 0
 
 

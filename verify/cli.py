@@ -20,10 +20,11 @@ from typing import TextIO
 
 from rope_sym.errors import RopeSymError
 from verify.checks import CHECKS, CheckOptions, CheckResult, Status, run_check
-from verify.commands import COMMANDS, OneLineParser, UsageError
+from verify.commands import COMMANDS, Command, OneLineParser, UsageError
 from verify.exit_codes import FAILED, INTERRUPTED, OK, USAGE
 from verify.output_paths import output_file
 from verify.progress import progress
+from verify.registry import Entry
 from verify.report import (
     Document,
     add_format_argument,
@@ -125,9 +126,8 @@ def _run_checks(argv: Sequence[str]) -> int:
     return FAILED if counts[Status.FAIL] else OK
 
 
-def _run_command(name: str, argv: Sequence[str]) -> int:
-    entry = COMMANDS[name]
-    parser = OneLineParser(prog=f"{PROG} {name}", description=entry.description)
+def _run_command(entry: Entry[Command], argv: Sequence[str]) -> int:
+    parser = OneLineParser(prog=f"{PROG} {entry.name}", description=entry.description)
     entry.item.configure(parser)
     if any(action.dest == "json" for action in parser._actions) and not any(
             action.dest == "json_out" for action in parser._actions):
@@ -174,8 +174,9 @@ def _dispatch(args: list[str]) -> int:
             return 0
         if args[0] == "list":
             return _list_checks(args[1:])
-        if args[0] in COMMANDS:
-            return _run_command(args[0], args[1:])
+        command = COMMANDS.get(args[0])
+        if command is not None:
+            return _run_command(command, args[1:])
         return _run_checks(args)
     except (UsageError, RopeSymError) as exc:
         where = f"{PROG} {args[0]}" if args and args[0] in COMMANDS else PROG

@@ -64,5 +64,9 @@ class Registry(Generic[T]):
     def __getitem__(self, name: str) -> Entry[T]:
         return self.load()._entries[name]
 
+    def get(self, name: str) -> Entry[T] | None:
+        """The entry named ``name``, or ``None``: one lookup where ``in`` then ``[]`` would take two."""
+        return self.load()._entries.get(name)
+
     def names(self) -> list[str]:
         return list(self.load()._entries)

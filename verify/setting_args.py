@@ -7,6 +7,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ from numpy.typing import NDArray
 
 from rope_sym.pipelines import DTYPES, PIPELINES
 from rope_sym.spectrum.rotation import interleaved_to_half
-from rope_sym.spectrum.spec import RopeSpec, check_head_dim
+from rope_sym.spectrum.spec import RopeSpec
 from verify.commands import UsageError
 from verify.progress import progress
 
@@ -44,17 +45,13 @@ def add_device_argument(parser: argparse.ArgumentParser) -> None:
 
 def spec_from_args(args: argparse.Namespace) -> RopeSpec:
     """The ``RopeSpec`` named by the setting arguments (one-line errors for bad values)."""
-    return RopeSpec(check_head_dim(args.head_dim), args.base, args.rotary_fraction)
+    return RopeSpec(args.head_dim, args.base, args.rotary_fraction)
 
 
 def progress_for(args: argparse.Namespace, label: str = "positions") -> Callable[[range], Iterable[int]]:
     """A progress bar over block starts, drawn on a terminal unless ``--json`` is given."""
-    show = sys.stderr.isatty() and not getattr(args, "json", False)
-
-    def iterate(starts: range) -> Iterable[int]:
-        return progress(starts, total=len(starts), label=label, enabled=show)
-
-    return iterate
+    # the bar itself, not a wrapper around it: the engine calls into one file per block
+    return partial(progress, label=label, enabled=sys.stderr.isatty() and not getattr(args, "json", False))
 
 
 def parse_window(text: str) -> tuple[int, int]:

@@ -87,7 +87,6 @@ def erasure_scan(spec: RopeSpec, context: object, dtype: str = "bf16", pipeline:
     >>> r.distinct_stored_positions, r.distinct_positions, r.first_collision
     (641, 641, 257)
     """
-    L = check_scan_context(context)
     limit = int(resolution_limit)
     if limit < 1:
         raise InvalidRopeSpec(f"resolution limit must be at least 1, got {resolution_limit!r}")
@@ -100,7 +99,7 @@ def erasure_scan(spec: RopeSpec, context: object, dtype: str = "bf16", pipeline:
                               frequencies=frequencies)
     else:
         runner = _checked_backend(backend, spec, dtype, pipeline, device, autocast, frequencies)
-    return scan(runner, L, attention=attention, probes=probes, resolution_limit=limit, chunk=chunk,
+    return scan(runner, context, attention=attention, probes=probes, resolution_limit=limit, chunk=chunk,
                 query_seed=query_seed, query=query, window=window, iterate=iterate, hash_mask=hash_mask,
                 frequencies=frequencies)
 

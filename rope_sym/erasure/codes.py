@@ -13,6 +13,7 @@ the rows themselves and splits a group whose rows differ, so what it counts is e
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,6 +21,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+from rope_sym.formats import FloatFormat
 
 Positions = NDArray[np.int64]
 RowsOf = Callable[[Positions], NDArray[Any]]
@@ -165,3 +168,35 @@ def exact_classes(hashes: NDArray[np.int64], rows_of: RowsOf,
     kept = np.delete(sizes, bad_groups)
     all_sizes = np.concatenate([kept, *split_sizes])
     return Classes(int(all_sizes.size), min(firsts) if firsts else None, all_sizes, int(bad_groups.size))
+
+
+_INTS = {1: np.int8, 2: np.int16, 4: np.int32, 8: np.int64}
+_HIGH_HALF = 1 if sys.byteorder == "little" else 0
+
+
+def _bf16_bits(v: NDArray[np.floating]) -> NDArray[np.int16]:
+    """bf16 codes of bf16 values held as float32 (or float64): the high 16 bits of the fp32 pattern, as a view."""
+    v32 = np.ascontiguousarray(v, dtype=np.float32)
+    return v32.view(np.int16).reshape(*v32.shape, 2)[..., _HIGH_HALF]
+
+
+def _bits_of(fmt: FloatFormat) -> Any:
+    """Bit patterns of float64 arrays of ``fmt`` values, in ``fmt``'s width (exact conversions only)."""
+    if fmt.name == "fp64":
+        return lambda v: v.view(np.int64)
+    if fmt.name == "fp32":
+        return lambda v: np.asarray(v, dtype=np.float32).view(np.int32)
+    if fmt.name == "fp16":
+        return lambda v: np.asarray(v, dtype=np.float16).view(np.int16)
+    if fmt.name == "bf16":
+        return _bf16_bits
+    raise ValueError(f"no code width for {fmt.name}")  # pragma: no cover - store formats are DTYPES
+
+
+def numpy_ops(fmt: FloatFormat) -> ArrayOps:
+    """``ArrayOps`` for float64 numpy arrays of ``fmt`` values."""
+    return ArrayOps(
+        int_of_width=_INTS, bits_of=_bits_of(fmt), where=np.where,
+        concat=lambda arrays, axis: np.concatenate(arrays, axis=axis),
+        pad_columns=lambda a, k: np.pad(a, [(0, 0)] * (a.ndim - 1) + [(0, k)]),
+        contiguous=np.ascontiguousarray, from_numpy=lambda a: a)

@@ -8,14 +8,12 @@ its code is the fp32 pattern shifted right by 16; nothing is rounded here).
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from rope_sym.erasure.codes import ArrayOps
-from rope_sym.formats import FloatFormat
+from rope_sym.erasure.codes import numpy_ops
 from rope_sym.pipelines.emulated import buffer_from_frequencies, rotate_with, stored_cos_sin, stored_positions
 from rope_sym.pipelines.table import pipeline_formats
 from rope_sym.spectrum.rotation import DEFAULT_LAYOUT
@@ -23,40 +21,6 @@ from rope_sym.spectrum.spec import RopeSpec
 
 Array = NDArray[np.float64]
 Stored = NDArray[np.floating]  # a store format's compact dtype (COMPACT_DTYPES)
-
-_INTS = {1: np.int8, 2: np.int16, 4: np.int32, 8: np.int64}
-
-
-_HIGH_HALF = 1 if sys.byteorder == "little" else 0
-
-
-def _bf16_bits(v: NDArray[np.floating]) -> NDArray[np.int16]:
-    """bf16 codes of bf16 values held as float32 (or float64): the high 16 bits of the fp32 pattern, as a view."""
-    v32 = np.ascontiguousarray(v, dtype=np.float32)
-    return v32.view(np.int16).reshape(*v32.shape, 2)[..., _HIGH_HALF]
-
-
-def _bits_of(fmt: FloatFormat) -> Any:
-    """Bit patterns of float64 arrays of ``fmt`` values, in ``fmt``'s width (exact conversions only)."""
-    if fmt.name == "fp64":
-        return lambda v: v.view(np.int64)
-    if fmt.name == "fp32":
-        return lambda v: np.asarray(v, dtype=np.float32).view(np.int32)
-    if fmt.name == "fp16":
-        return lambda v: np.asarray(v, dtype=np.float16).view(np.int16)
-    if fmt.name == "bf16":
-        return _bf16_bits
-    raise ValueError(f"no code width for {fmt.name}")  # pragma: no cover - store formats are DTYPES
-
-
-def numpy_ops(fmt: FloatFormat) -> ArrayOps:
-    """``ArrayOps`` for float64 numpy arrays of ``fmt`` values."""
-    return ArrayOps(
-        int_of_width=_INTS, bits_of=_bits_of(fmt), where=np.where,
-        concat=lambda arrays, axis: np.concatenate(arrays, axis=axis),
-        pad_columns=lambda a, k: np.pad(a, [(0, 0)] * (a.ndim - 1) + [(0, k)]),
-        contiguous=np.ascontiguousarray, from_numpy=lambda a: a)
-
 
 class EmulatedBackend:
     """``ScanBackend`` over the exact emulation (``rope_sym.pipelines.emulated``), on the host.

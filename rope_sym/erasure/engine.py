@@ -184,7 +184,7 @@ def _pair_equal(new: Any, old: Any, n: int) -> Any:
     return (new[..., :n] == old[..., :n]) & (new[..., n:2 * n] == old[..., n:2 * n])
 
 
-def scan(backend: ScanBackend, context: int, *, attention: bool = True, probes: Iterable[int] | None = None,
+def scan(backend: ScanBackend, context: object, *, attention: bool = True, probes: Iterable[int] | None = None,
          resolution_limit: int = RESOLUTION_LIMIT, chunk: object = None, query_seed: int = 0,
          query: object = None, window: object = None, iterate: Iterate | None = None,
          hash_mask: int | None = None, frequencies: NDArray[np.float64] | None = None) -> ErasureReport:
@@ -199,7 +199,7 @@ def scan(backend: ScanBackend, context: int, *, attention: bool = True, probes: 
     progress bar). ``hash_mask`` keeps only some bits of every hash (tests force collisions to exercise their
     exact repair).
     """
-    L, spec, ops = context, backend.spec, backend.ops
+    L, spec, ops = check_scan_context(context), backend.spec, backend.ops
     n = spec.n_pairs
     block = block_size(spec, backend.device_kind, chunk)
     probe_list = sorted({L // 2, L - 1} if probes is None else {int(p) for p in probes})

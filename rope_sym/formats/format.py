@@ -13,7 +13,7 @@ All constants are exact powers of two or short sums of them, so they are exact f
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rope_sym.errors import UnknownFormat
 
@@ -31,6 +31,16 @@ class FloatFormat:
         has_inf: whether the format has infinities. Without them (fp8 E4M3FN) overflow gives NaN.
         max_significand: the largest significand at ``emax`` as an integer ``m < 2^p``; ``None`` means
             ``2^p - 1`` (IEEE). E4M3FN reserves its top pattern for NaN, so its largest is ``0b1110``.
+
+    Derived constants, stored when the format is made (every rounding reads them):
+
+        eps: machine epsilon ``2^(1-p)``, the gap from 1 to the next larger number (numpy's ``finfo.eps``).
+        unit_roundoff: ``u = 2^(-p)``, the relative error bound of round-to-nearest (Higham's ``u``).
+        max: the largest finite value ``m_max * 2^(emax - p + 1)``; IEEE: ``(2 - 2^(1-p)) * 2^emax``.
+        smallest_normal: ``2^emin``.
+        smallest_subnormal: ``2^(emin - p + 1)``, the subnormal quantum (``smallest_normal`` when subnormals
+            are off).
+        exact_integer_limit: all integers ``|n| <= 2^p`` are exact; ``2^p + 1`` is the first that is not.
     """
 
     name: str
@@ -40,6 +50,12 @@ class FloatFormat:
     subnormals: bool = True
     has_inf: bool = True
     max_significand: int | None = None
+    eps: float = field(init=False, repr=False, compare=False)
+    unit_roundoff: float = field(init=False, repr=False, compare=False)
+    max: float = field(init=False, repr=False, compare=False)
+    smallest_normal: float = field(init=False, repr=False, compare=False)
+    smallest_subnormal: float = field(init=False, repr=False, compare=False)
+    exact_integer_limit: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         float64_itself = (self.precision, self.emin, self.emax) == (53, -1022, 1023)
@@ -48,40 +64,19 @@ class FloatFormat:
             raise ValueError(f"precision must be in [2, 51] (or float64 itself), got {self.precision}")
         if not (-1022 <= self.emin < 0 < self.emax <= 1023):
             raise ValueError(f"exponent range [{self.emin}, {self.emax}] must lie within float64's [-1022, 1023]")
-
-    @property
-    def eps(self) -> float:
-        """Machine epsilon ``2^(1-p)``: the gap from 1 to the next larger number (numpy's ``finfo.eps``)."""
-        return math.ldexp(1.0, 1 - self.precision)
-
-    @property
-    def unit_roundoff(self) -> float:
-        """Unit roundoff ``u = 2^(-p)``: the relative error bound of round-to-nearest (Higham's ``u``)."""
-        return math.ldexp(1.0, -self.precision)
-
-    @property
-    def max(self) -> float:
-        """Largest finite value ``m_max * 2^(emax - p + 1)``; IEEE: ``(2 - 2^(1-p)) * 2^emax``."""
-        m_max = (1 << self.precision) - 1 if self.max_significand is None else self.max_significand
-        return math.ldexp(float(m_max), self.emax - self.precision + 1)
-
-    @property
-    def smallest_normal(self) -> float:
-        """``2^emin``."""
-        return math.ldexp(1.0, self.emin)
-
-    @property
-    def smallest_subnormal(self) -> float:
-        """``2^(emin - p + 1)``, the subnormal quantum (equal to ``smallest_normal`` when subnormals are off)."""
-        if not self.subnormals:
-            return self.smallest_normal
-        return math.ldexp(1.0, self.emin - self.precision + 1)
-
-    @property
-    def exact_integer_limit(self) -> int:
-        """All integers ``|n| <= 2^p`` are exact in the format; ``2^p + 1`` is the first that is not."""
-        return 1 << self.precision
-
+        p = self.precision
+        m_max = (1 << p) - 1 if self.max_significand is None else self.max_significand
+        smallest_normal = math.ldexp(1.0, self.emin)
+        derived = {
+            "eps": math.ldexp(1.0, 1 - p),
+            "unit_roundoff": math.ldexp(1.0, -p),
+            "max": math.ldexp(float(m_max), self.emax - p + 1),
+            "smallest_normal": smallest_normal,
+            "smallest_subnormal": math.ldexp(1.0, self.emin - p + 1) if self.subnormals else smallest_normal,
+            "exact_integer_limit": 1 << p,
+        }
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)
 
     def __str__(self) -> str:
         return self.name

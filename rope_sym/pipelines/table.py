@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rope_sym.errors import InvalidRopeSpec
-from rope_sym.formats import FloatFormat, get_format
+from rope_sym.formats import FORMATS, FloatFormat, get_format
 
 PIPELINE_TABLE: dict[str, tuple[str, str, str, str]] = {
     #               F_inv    F_pos    F_phase  F_store
@@ -70,5 +70,5 @@ def pipeline_formats(dtype: object, pipeline: object) -> PipelineFormats:
     """
     fmt, name = check_dtype(dtype), check_pipeline(pipeline)
     row = PIPELINE_TABLE[name]
-    inv, pos, phase, store = (fmt if step == "dtype" else get_format(step) for step in row)
-    return PipelineFormats(name, get_format("fp64") if name == "fp64" else fmt, inv, pos, phase, store)
+    inv, pos, phase, store = (fmt if step == "dtype" else FORMATS[step] for step in row)  # the table's own names
+    return PipelineFormats(name, FORMATS["fp64"] if name == "fp64" else fmt, inv, pos, phase, store)

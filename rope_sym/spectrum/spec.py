@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rope_sym.errors import InvalidRopeSpec
 
@@ -85,6 +85,10 @@ class RopeSpec:
     head_dim: int
     base: float
     rotary_fraction: float = 1.0
+    rotary_dim: int = field(init=False, repr=False, compare=False)
+    """Dimensions that rotate: ``int(head_dim * rotary_fraction)``."""
+    n_pairs: int = field(init=False, repr=False, compare=False)
+    """Number of rotating pairs (oscillators), ``rotary_dim / 2``."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "head_dim", check_head_dim(self.head_dim))
@@ -97,13 +101,6 @@ class RopeSpec:
         if rotary < 2 or rotary % 2:
             raise InvalidRopeSpec(
                 f"rotary dim int({self.head_dim} * {fraction}) = {rotary} must be even and at least 2")
-
-    @property
-    def rotary_dim(self) -> int:
-        """Dimensions that rotate: ``int(head_dim * rotary_fraction)``."""
-        return int(self.head_dim * self.rotary_fraction)
-
-    @property
-    def n_pairs(self) -> int:
-        """Number of rotating pairs (oscillators), ``rotary_dim / 2``."""
-        return self.rotary_dim // 2
+        # stored, not recomputed per read: the scans and closed forms read them in their inner loops
+        object.__setattr__(self, "rotary_dim", rotary)
+        object.__setattr__(self, "n_pairs", rotary // 2)

@@ -38,7 +38,11 @@ def frequencies_exact(spec: RopeSpec) -> list[sympy.Expr]:
 
 def frequencies_mp(spec: RopeSpec, dps: int = 50) -> list[mpmath.mpf]:
     """``theta_i`` as mpmath numbers computed with ``dps`` significant decimal digits (an integer >= 1)."""
-    dps = check_positive_integer(dps, "dps")
+    return _frequencies_mp(spec, check_positive_integer(dps, "dps"))
+
+
+def _frequencies_mp(spec: RopeSpec, dps: int) -> list[mpmath.mpf]:
+    """``frequencies_mp`` for a ``dps`` already checked (the library's own calls)."""
     with mpmath.workdps(dps):
         b, d = mpmath.mpf(spec.base), spec.rotary_dim
         return [+(b ** (mpmath.mpf(-2 * i) / d)) for i in range(spec.n_pairs)]
@@ -46,7 +50,7 @@ def frequencies_mp(spec: RopeSpec, dps: int = 50) -> list[mpmath.mpf]:
 
 @lru_cache(maxsize=256)
 def _correctly_rounded(spec: RopeSpec) -> tuple[float, ...]:
-    return tuple(float(t) for t in frequencies_mp(spec, dps=40))
+    return tuple(float(t) for t in _frequencies_mp(spec, 40))
 
 
 def frequencies(spec: RopeSpec) -> NDArray[np.float64]:
