@@ -63,14 +63,19 @@ class RopeConfig:
     short_factor: tuple[float, ...] | None = None
     long_factor: tuple[float, ...] | None = None
     extra: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
+    rotary_dim: int = field(init=False, repr=False, compare=False)
+    """``int(head_dim * partial_rotary_factor)`` (for ``proportional``: twice the number of rotating pairs)."""
 
     def __post_init__(self) -> None:
         if self.rope_type not in ROPE_TYPES:
             raise InvalidRopeConfig(f"unknown rope_type {self.rope_type!r} (known: {', '.join(ROPE_TYPES)})")
         if self.rope_type != "proportional":
-            RopeSpec(self.head_dim, self.base, self.partial_rotary_factor)  # validates dims and base
+            spec = RopeSpec(self.head_dim, self.base, self.partial_rotary_factor)  # validates dims and base
+            rotary = spec.rotary_dim
         else:
             RopeSpec(self.head_dim, self.base)
+            rotary = 2 * int(self.partial_rotary_factor * self.head_dim // 2)
+        object.__setattr__(self, "rotary_dim", rotary)  # stored: every spectrum and bound reads it
         for key in REQUIRED_KEYS[self.rope_type]:
             if getattr(self, key) is None:
                 raise InvalidRopeConfig(f"rope type {self.rope_type!r} requires the key {key!r}")
@@ -92,10 +97,3 @@ class RopeConfig:
                         f"{key!r} must have rotary_dim/2 = {self.rotary_dim // 2} entries, got {len(values)}")
                 if not all(_finite(v) and v > 0 for v in values):
                     raise InvalidRopeConfig(f"{key!r} entries must be finite numbers > 0")
-
-    @property
-    def rotary_dim(self) -> int:
-        """``int(head_dim * partial_rotary_factor)`` (for ``proportional``: twice the number of rotating pairs)."""
-        if self.rope_type == "proportional":
-            return 2 * int(self.partial_rotary_factor * self.head_dim // 2)
-        return int(self.head_dim * self.partial_rotary_factor)
