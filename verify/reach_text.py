@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from rope_sym.real.evidence import law_record
 from verify.report import format_number
 from verify.serving_text import wrap
 
@@ -19,7 +18,7 @@ def expected_lines(expected: dict[str, Any], width: int) -> list[str]:
     measured = expected["measured"]
     if measured is None:
         record = "; ".join(f"{r['model']}: law {format_number(round(r['law']))}, measured up to "
-                           f"{format_number(r['last_pass'])}" for r in law_record())
+                           f"{format_number(r['last_pass'])}" for r in expected["law_record"])
         return wrap(f"expected reach: {law}; not measured on this model (a law, not a measurement"
                     + (f"; where it was measured: {record}" if record else "")
                     + "; `verify probe retrieval` measures a model you can load)", width)

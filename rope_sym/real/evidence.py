@@ -203,8 +203,9 @@ def matching_evidence(model: ModelRope) -> dict[str, Any] | None:
 
 def expected_reach(model: ModelRope) -> dict[str, Any]:
     """How far the model can be expected to reach, and on what basis: the measured interval when shipped evidence
-    exists (``basis`` "measured"), else Liu et al.'s law at the pre-training length (``basis`` "law"); with the
-    law's own figure, the critical pair and the calibrated pairs (module docstring)."""
+    exists (``basis`` "measured"), else Liu et al.'s law at the pre-training length (``basis`` "law", with
+    ``law_record``: the law against every shipped measurement); with the law's own figure, the critical pair and
+    the calibrated pairs (module docstring)."""
     from rope_sym.models.serving import pretraining_length
 
     rope = model.rope
@@ -214,10 +215,9 @@ def expected_reach(model: ModelRope) -> dict[str, Any]:
                            "law": law, "basis": "law", "up_to": law, "measured": None,
                            "calibrated_length": None, "evidence": None}
     record = matching_evidence(model)
-    if record is None:
-        return out
-    trained = next((c for c in record["curves"] if c["label"] == "trained"), None)
-    if trained is None:
+    trained = None if record is None else next((c for c in record["curves"] if c["label"] == "trained"), None)
+    if record is None or trained is None:
+        out["law_record"] = law_record()  # where the law was measured, to weigh it by
         return out
     measured = MeasuredReach("trained", trained["rope"], trained["reach"]["last_pass"],
                              trained["reach"]["first_fail"])
