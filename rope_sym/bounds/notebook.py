@@ -48,7 +48,7 @@ class Report(dict[str, Any]):
                 for name, b in self["bounds"].items()]
 
     def _repr_html_(self) -> str:
-        levels = [[lv["level"], lv["wall_theta"], lv["erased_pairs"], lv["holds"], lv["context_max"], lv["law"]]
+        levels = [[lv["level"], lv["wall_theta"], lv["erased_pairs"], lv["holds"], lv["positions_kept"], lv["law"]]
                   for lv in self["erasure"]["levels"]]
         title = html.escape(self.get("model", "RoPE setting"))
         return (f"<p><b>{title}</b>: {html.escape(summary_line(self))}</p>"

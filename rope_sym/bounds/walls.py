@@ -16,7 +16,7 @@ score      keys with bitwise-equal scores                                     no
                                                                              attention``)
 ========== ================================================================= ================================
 
-``holds`` is True when nothing is erased at that level over ``[0, L)``; ``context_max`` is the number of
+``holds`` is True when nothing is erased at that level over ``[0, L)``; ``positions_kept`` is the number of
 positions the level keeps distinct where a law gives it (``position``: every integer up to ``2^p`` is stored
 exactly, so ``2^p + 1`` positions), else None; ``max_context`` is the largest context at which some base meeting
 every lower bound keeps the level intact (the level's ``L_max``).
@@ -65,7 +65,7 @@ class Level:
     wall_theta: float | None
     erased_pairs: int | None
     holds: bool | None
-    context_max: int | None
+    positions_kept: int | None
     max_context: float | None
     law: str
     fractions: list[float] | None = None

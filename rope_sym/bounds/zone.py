@@ -120,7 +120,7 @@ def summary_line(report: dict[str, Any]) -> str:
     position, code = levels["position"], levels["code"]
     if not position["holds"]:
         return (f"OUTSIDE (position level): {MEANING['position']}; {where} stores at most "
-                f"{position['context_max']:,} distinct positions, fewer than the context {inp['context']:.6g}: "
+                f"{position['positions_kept']:,} distinct positions, fewer than the context {inp['context']:.6g}: "
                 f"no base works with this pipeline")
     failed = [name for name in LOWER_BOUNDS if not report["bounds"][name]["holds"]]
     interval = f"[{_fmt(zone['lower'])}, {_fmt(zone['upper'])})"
