@@ -99,7 +99,7 @@ BOUNDS: tuple[Bound, ...] = (
                                              mpmath.mpf(s.eps), s.depth, brute),
           _cos_margin(lambda s: s.depth),
           "depth", ("context", "head_dim", "eps", "depth")),
-    Bound("precision", "upper", True, "prec", "theta_min > eps_mach", "1/eps_mach", "eps_mach^(-d/(d-2))",
+    Bound("precision", "upper", True, "precision", "theta_min > eps_mach", "1/eps_mach", "eps_mach^(-d/(d-2))",
           lambda s, f: cf.precision_base(s.eps_mach, s.head_dim, form=f),
           lambda x, s, form, brute: (bool(theta_of(x, s.head_dim, form) > mpmath.mpf(s.eps_mach)), "direct"),
           lambda x, s, form: theta_of(x, s.head_dim, form) - mpmath.mpf(s.eps_mach),
