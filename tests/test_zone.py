@@ -92,14 +92,14 @@ def test_native_bf16_merges_positions_and_says_no_base_works():
 @pytest.mark.parametrize("kwargs, message", [
     ({"base": 1.0}, "base must be greater than 1"),
     ({"eps": 1.5}, "eps must be in the open interval"),
-    ({"head_dim": 63}, "even"),
-    ({"head_dim": 2}, "at least 4"),
+    ({"rotary_dim": 63}, "even"),
+    ({"rotary_dim": 2}, "at least 4"),
     ({"context": 0.0}, "context must be positive"),
     ({"depth": 0}, "depth must be at least 1"),
     ({"dtype": "fp99"}, "unknown"),
 ])
 def test_bad_input_raises(kwargs, message):
-    args = {"base": 1e4, "context": 4096.0, "head_dim": 128} | kwargs
+    args = {"base": 1e4, "context": 4096.0, "rotary_dim": 128} | kwargs
     with pytest.raises(RopeSymError, match=message):
         zone_report(**args)
 
