@@ -24,7 +24,7 @@ class Setting:
     label: str
     base: float
     context: float
-    head_dim: int
+    rotary_dim: int
     depth: int
 
 
@@ -61,9 +61,9 @@ def bounds_rows(eps_value: float = bd.DEFAULT_EPS) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     for st in SETTINGS:
         for dtype in DTYPES:
-            setting = BoundSetting(st.context, st.head_dim, eps_value, st.depth, bd.eps_mach_of(dtype))
+            setting = BoundSetting(st.context, st.rotary_dim, eps_value, st.depth, bd.eps_mach_of(dtype))
             row: dict[str, object] = {"setting": st.label, "base": st.base, "context": st.context,
-                                      "head_dim": st.head_dim, "depth": st.depth, "dtype": dtype}
+                                      "rotary_dim": st.rotary_dim, "depth": st.depth, "dtype": dtype}
             for bound in CLOSED_FORMS:
                 for form in ("paper", "exact"):
                     row[f"{bound.name}_{form}"] = bound.base_of(setting, form)

@@ -38,7 +38,7 @@ def _reference(scale: float = 1.0, exponent_shift: float = 0.0) -> tuple[Bound, 
                 return scale * math.acos(s.eps ** (1 / s.depth)) / s.eps_mach * (1 + exponent_shift)
         else:
             def base_of(s, form, by_hand=_BY_HAND[bound.name]):
-                return scale * by_hand(s, power(s.head_dim, form))
+                return scale * by_hand(s, power(s.rotary_dim, form))
         out.append(dataclasses.replace(bound, base_of=base_of))
     return tuple(out)
 

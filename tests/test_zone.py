@@ -19,7 +19,7 @@ from verify.report import to_json
 BOUND_KEYS = {"side", "paper", "exact", "holds", "margin_decades"}
 
 
-LEVEL_KEYS = {"level", "wall_theta", "erased_pairs", "holds", "context_max", "max_context", "law"}
+LEVEL_KEYS = {"level", "wall_theta", "erased_pairs", "holds", "positions_kept", "max_context", "law"}
 
 
 def test_report_has_exactly_the_issue_keys():
@@ -81,7 +81,7 @@ def test_bf16_the_paper_sees_no_zone_while_the_laws_and_the_scan_keep_positions_
 def test_native_bf16_merges_positions_and_says_no_base_works():
     r = zone_report(1e4, 4096, 128, dtype="bf16", pipeline="native")
     levels = {lv["level"]: lv for lv in r["erasure"]["levels"]}
-    assert not levels["position"]["holds"] and levels["position"]["context_max"] == 257
+    assert not levels["position"]["holds"] and levels["position"]["positions_kept"] == 257
     assert r["zone"]["upper"] is None and not r["zone"]["feasible"]
     assert summary_line(r).startswith("OUTSIDE (position level)") and "no base works" in summary_line(r)
     scan = erasure_scan(RopeSpec(128, 1e4), 4096, "bf16", "native", attention=False, probes=[])
@@ -92,14 +92,14 @@ def test_native_bf16_merges_positions_and_says_no_base_works():
 @pytest.mark.parametrize("kwargs, message", [
     ({"base": 1.0}, "base must be greater than 1"),
     ({"eps": 1.5}, "eps must be in the open interval"),
-    ({"head_dim": 63}, "even"),
-    ({"head_dim": 2}, "at least 4"),
+    ({"rotary_dim": 63}, "even"),
+    ({"rotary_dim": 2}, "at least 4"),
     ({"context": 0.0}, "context must be positive"),
     ({"depth": 0}, "depth must be at least 1"),
     ({"dtype": "fp99"}, "unknown"),
 ])
 def test_bad_input_raises(kwargs, message):
-    args = {"base": 1e4, "context": 4096.0, "head_dim": 128} | kwargs
+    args = {"base": 1e4, "context": 4096.0, "rotary_dim": 128} | kwargs
     with pytest.raises(RopeSymError, match=message):
         zone_report(**args)
 

@@ -1,6 +1,6 @@
 """Closed forms of the RoPE base bounds (floats in, float out), as derived step by step in this package.
 
-Notation: ``L`` the context (tokens), ``d`` the rotary dim (``head_dim`` here), ``eps`` the coherence threshold in
+Notation: ``L`` the context (tokens), ``d`` the rotary dim (``rotary_dim``), ``eps`` the coherence threshold in
 ``(0, 1)``, ``N`` the depth (layers), ``eps_mach`` the resolution of the format in which phases are computed.
 The slowest oscillator turns ``theta_min`` radians per token:
 
@@ -50,10 +50,10 @@ def check_form(form: object) -> str:
     return str(form)
 
 
-def check_rotary_dim(head_dim: object, form: str = "exact") -> int:
+def check_rotary_dim(rotary_dim: object, form: str = "exact") -> int:
     """An even integer; at least 4 for the exact form (``d = 2`` has a single pair with ``theta = 1``, whatever
     the base, so no base bound exists)."""
-    d = check_head_dim(head_dim)
+    d = check_head_dim(rotary_dim)
     if form == "exact" and d < 4:
         raise InvalidRopeSpec(f"head dim must be at least 4 for the exact bounds (d = 2 has theta_min = 1 "
                               f"for every base), got {d}")
@@ -81,9 +81,9 @@ def check_theta(theta: object) -> float:
 # -------------------------------------------------------------------------------------------------- helpers
 
 
-def exponent(head_dim: int, form: str) -> float:
+def exponent(rotary_dim: int, form: str) -> float:
     """``k = d/(d-2)`` for the exact form, ``1`` for the paper form: ``theta_min = t  <=>  base = t^(-k)``."""
-    return 1.0 if form == "paper" else head_dim / (head_dim - 2)
+    return 1.0 if form == "paper" else rotary_dim / (rotary_dim - 2)
 
 
 def acos_root(eps: float, depth: int) -> float:
@@ -116,74 +116,74 @@ def eps_mach_of(dtype: str, convention: EpsConvention = "eps") -> float:
     raise InvalidRopeSpec(f"eps convention must be 'eps' or 'unit_roundoff', got {convention!r}")
 
 
-def theta_min_of(base: float, head_dim: int, form: Form = "exact") -> float:
+def theta_min_of(base: float, rotary_dim: int, form: Form = "exact") -> float:
     """``base^(-(d-2)/d)`` (exact) or ``1/base`` (paper), for a base ``> 1``."""
     form = check_form(form)  # type: ignore[assignment]
-    d = check_rotary_dim(head_dim, form)
+    d = check_rotary_dim(rotary_dim, form)
     return _raise(check_base(base), -1.0 / exponent(d, form))
 
 
 # ---------------------------------------------------------------------------------------------- the bounds
 
 
-def aliasing_base(context: float, head_dim: int, form: Form = "exact") -> float:
+def aliasing_base(context: float, rotary_dim: int, form: Form = "exact") -> float:
     """Aliasing (Nyquist-like) lower bound: ``L * theta_min < 2 pi``, so the base must EXCEED
     ``(L / (2 pi))^(d/(d-2))`` (exact) or ``L / (2 pi)`` (paper)."""
     f = check_form(form)
-    L, d = check_context(context), check_rotary_dim(head_dim, f)
+    L, d = check_context(context), check_rotary_dim(rotary_dim, f)
     return _raise(L / (2.0 * math.pi), exponent(d, f))
 
 
-def dc_stability_base(context: float, head_dim: int, eps: float, form: Form = "exact") -> float:
+def dc_stability_base(context: float, rotary_dim: int, eps: float, form: Form = "exact") -> float:
     """DC-stability lower bound: ``cos(L * theta_min) >= eps`` (with ``L theta_min <= pi/2``), so
     ``base >= (L / arccos(eps))^(d/(d-2))`` (exact) or ``L / arccos(eps)`` (paper)."""
-    return depth_base(context, head_dim, eps, 1, form)
+    return depth_base(context, rotary_dim, eps, 1, form)
 
 
-def depth_base(context: float, head_dim: int, eps: float, depth: int, form: Form = "exact") -> float:
+def depth_base(context: float, rotary_dim: int, eps: float, depth: int, form: Form = "exact") -> float:
     """Depth lower bound: ``cos(L * theta_min)^N >= eps``, so ``base >= (L / arccos(eps^(1/N)))^(d/(d-2))``
     (exact) or ``L / arccos(eps^(1/N))`` (paper). Grows like ``sqrt(N)``:
     ``arccos(eps^(1/N)) ~ sqrt(2 ln(1/eps)/N)``."""
     f = check_form(form)
-    L, d = check_context(context), check_rotary_dim(head_dim, f)
+    L, d = check_context(context), check_rotary_dim(rotary_dim, f)
     e, n = check_eps(eps), check_depth(depth)
     return _raise(L / acos_root(e, n), exponent(d, f))
 
 
-def precision_base(eps_mach: float, head_dim: int, form: Form = "exact") -> float:
+def precision_base(eps_mach: float, rotary_dim: int, form: Form = "exact") -> float:
     """Precision wall (upper bound): ``theta_min > eps_mach``, so the base must be BELOW
     ``eps_mach^(-d/(d-2))`` (exact) or ``1/eps_mach`` (paper)."""
     f = check_form(form)
-    em, d = check_eps(eps_mach, "eps_mach"), check_rotary_dim(head_dim, f)
+    em, d = check_eps(eps_mach, "eps_mach"), check_rotary_dim(rotary_dim, f)
     return _raise(1.0 / em, exponent(d, f))
 
 
-def max_context(eps_mach: float, eps: float, depth: int, head_dim: int, form: Form = "exact") -> float:
+def max_context(eps_mach: float, eps: float, depth: int, rotary_dim: int, form: Form = "exact") -> float:
     """``L_max``: the zone ``[depth bound, precision wall)`` is non-empty iff ``L < arccos(eps^(1/N)) / eps_mach``.
 
     The depth bound is the largest lower bound (``arccos(eps^(1/N)) <= arccos(eps) < pi/2 < 2 pi``), and
     ``(L/a)^k < eps_mach^(-k)  <=>  L < a/eps_mach`` for any ``k > 0``: the exponent ``d/(d-2)`` cancels, so paper
-    and exact forms agree (``head_dim`` and ``form`` are validated, not used)."""
+    and exact forms agree (``rotary_dim`` and ``form`` are validated, not used)."""
     f = check_form(form)
-    check_rotary_dim(head_dim, f)
+    check_rotary_dim(rotary_dim, f)
     em, e, n = check_eps(eps_mach, "eps_mach"), check_eps(eps), check_depth(depth)
     return acos_root(e, n) / em
 
 
-def effective_base(theta_min: float, head_dim: int) -> float:
+def effective_base(theta_min: float, rotary_dim: int) -> float:
     """The base whose exact slowest frequency ``base^(-(d-2)/d)`` equals ``theta_min``: ``theta_min^(-d/(d-2))``.
     Use it to evaluate the bounds for a rescaled spectrum (interpolation, NTK, YaRN, llama3)."""
-    t, d = check_theta(theta_min), check_rotary_dim(head_dim, "exact")
+    t, d = check_theta(theta_min), check_rotary_dim(rotary_dim, "exact")
     return _raise(1.0 / t, d / (d - 2))
 
 
-def relative_gap_lower(paper_bound: float, head_dim: int) -> float:
+def relative_gap_lower(paper_bound: float, rotary_dim: int) -> float:
     """``exact/paper`` for a lower bound: ``paper^(2/(d-2))`` (e.g. ``(L/(2 pi))^(2/(d-2))`` for aliasing)."""
-    d = check_rotary_dim(head_dim, "exact")
+    d = check_rotary_dim(rotary_dim, "exact")
     return _raise(paper_bound, 2.0 / (d - 2))
 
 
-def relative_gap_precision(eps_mach: float, head_dim: int) -> float:
+def relative_gap_precision(eps_mach: float, rotary_dim: int) -> float:
     """``exact/paper`` for the precision wall: ``eps_mach^(-2/(d-2))``."""
-    em, d = check_eps(eps_mach, "eps_mach"), check_rotary_dim(head_dim, "exact")
+    em, d = check_eps(eps_mach, "eps_mach"), check_rotary_dim(rotary_dim, "exact")
     return _raise(1.0 / em, 2.0 / (d - 2))

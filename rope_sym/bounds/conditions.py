@@ -30,11 +30,11 @@ BRUTE_FORCE_MAX = 4096
 """Contexts up to this are checked over every integer position (when asked); longer ones by monotonicity."""
 
 
-def theta_of(base: Any, head_dim: int, form: str) -> Any:
+def theta_of(base: Any, rotary_dim: int, form: str) -> Any:
     """The slowest frequency: ``base^(-(d-2)/d)`` (exact) or ``1/base`` (paper), in mpmath."""
     if form == "paper":
         return 1 / base
-    return base ** (-mpmath.mpf(head_dim - 2) / head_dim)
+    return base ** (-mpmath.mpf(rotary_dim - 2) / rotary_dim)
 
 
 def for_all_positions(L: Any, theta: Any, ok: Callable[[Any], bool], brute: bool) -> tuple[bool, str]:

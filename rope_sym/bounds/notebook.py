@@ -48,7 +48,7 @@ class Report(dict[str, Any]):
                 for name, b in self["bounds"].items()]
 
     def _repr_html_(self) -> str:
-        levels = [[lv["level"], lv["wall_theta"], lv["erased_pairs"], lv["holds"], lv["context_max"], lv["law"]]
+        levels = [[lv["level"], lv["wall_theta"], lv["erased_pairs"], lv["holds"], lv["positions_kept"], lv["law"]]
                   for lv in self["erasure"]["levels"]]
         title = html.escape(self.get("model", "RoPE setting"))
         return (f"<p><b>{title}</b>: {html.escape(summary_line(self))}</p>"
@@ -65,10 +65,10 @@ class Report(dict[str, Any]):
                                                          "margin_decades"]).set_index("bound")
 
 
-def zone(base: float, context: float, head_dim: int, depth: int = 1, eps: float = DEFAULT_EPS, dtype: str = "fp32",
+def zone(base: float, context: float, rotary_dim: int, depth: int = 1, eps: float = DEFAULT_EPS, dtype: str = "fp32",
          pipeline: str = "hf") -> Report:
     """``zone_report`` as a :class:`Report`."""
-    return Report(zone_report(base, context, head_dim, depth=depth, eps=eps, dtype=dtype, pipeline=pipeline))
+    return Report(zone_report(base, context, rotary_dim, depth=depth, eps=eps, dtype=dtype, pipeline=pipeline))
 
 
 def model(source: Any, context: float | None = None, dtype: str = "fp32", pipeline: str = "hf",

@@ -1,7 +1,7 @@
 """The questions users ask: which bases serve a context, how far a model's base reaches, what scaling a target
 context needs.
 
-``recommend``: the base interval ``[base_min, base_max)`` for a context, head dim, depth, dtype and pipeline, where
+``recommend``: the base interval ``[base_min, base_max)`` for a context, rotary dim, depth, dtype and pipeline, where
 every lower bound (exact and paper forms) holds and no pair is erased at the code level (the derived wall,
 ``rope_sym.bounds.walls.code_wall_base``; the paper's wall beside it), and which bound binds on each side.
 
@@ -32,11 +32,11 @@ from rope_sym.pipelines.table import check_dtype, check_pipeline, pipeline_forma
 from rope_sym.spectrum.spec import check_context
 
 
-def recommend(context: float, head_dim: int, depth: int = 1, eps: float = cf.DEFAULT_EPS, dtype: str = "fp32",
+def recommend(context: float, rotary_dim: int, depth: int = 1, eps: float = cf.DEFAULT_EPS, dtype: str = "fp32",
               pipeline: str = "hf") -> dict[str, Any]:
     """The base interval for a setting (module docstring), as plain data."""
     L = check_context(context)
-    d = cf.check_rotary_dim(head_dim, "exact")
+    d = cf.check_rotary_dim(rotary_dim, "exact")
     n, e = cf.check_depth(depth), cf.check_eps(eps)
     check_dtype(dtype)
     pipe = check_pipeline(pipeline)
@@ -67,7 +67,7 @@ MEN_SCAN_MAX_CONTEXT = 1 << 16
 """Longest context at which ``recommend`` scans for Men et al.'s bound (about 1 s at 2^16)."""
 
 
-def men_bound(context: float, head_dim: int) -> dict[str, Any]:
+def men_bound(context: float, rotary_dim: int) -> dict[str, Any]:
     """Men et al.'s lower bound, beside DC stability: the smallest base (500 grid steps per decade from 2L) with
     ``B(m) >= 0`` on ``[0, L]``, and whether larger grid bases fail again (the admissible set not a half-line)."""
     from rope_sym.long_context import men_base_lower_bound
@@ -75,7 +75,7 @@ def men_bound(context: float, head_dim: int) -> dict[str, Any]:
     if context > MEN_SCAN_MAX_CONTEXT:
         return {"base": None, "reason": f"scanned up to {MEN_SCAN_MAX_CONTEXT:,} positions only"}
     L = int(context)
-    scan = men_base_lower_bound(L, head_dim, low=2.0 * L, steps_per_decade=500, tail=20)
+    scan = men_base_lower_bound(L, rotary_dim, low=2.0 * L, steps_per_decade=500, tail=20)
     return {"base": scan.bound, "not_a_half_line": scan.inadmissible_above_bound > 0,
             "failing_bases_among_the_next_20": scan.inadmissible_above_bound}
 

@@ -26,7 +26,7 @@ class Setting:
     format's ``eps_mach``."""
 
     context: float
-    head_dim: int
+    rotary_dim: int
     eps: float
     depth: int
     eps_mach: float
@@ -72,7 +72,7 @@ class Bound:
 
 
 def _phase(x: Any, s: Setting, form: str) -> Any:
-    return mpmath.mpf(s.context) * theta_of(x, s.head_dim, form)
+    return mpmath.mpf(s.context) * theta_of(x, s.rotary_dim, form)
 
 
 def _cos_margin(power: Callable[[Setting], int]) -> Margin:
@@ -81,39 +81,39 @@ def _cos_margin(power: Callable[[Setting], int]) -> Margin:
 
 BOUNDS: tuple[Bound, ...] = (
     Bound("aliasing", "lower", True, "alias", "L * theta_min < 2 pi", "L/(2 pi)", "(L/(2 pi))^(d/(d-2))",
-          lambda s, f: cf.aliasing_base(s.context, s.head_dim, form=f),
+          lambda s, f: cf.aliasing_base(s.context, s.rotary_dim, form=f),
           lambda x, s, form, brute: (bool(_phase(x, s, form) < 2 * mpmath.pi), "monotonicity"),
           lambda x, s, form: 2 * mpmath.pi - _phase(x, s, form),
-          "aliasing", ("context", "head_dim")),
+          "aliasing", ("context", "rotary_dim")),
     Bound("dc_stability", "lower", False, "dc", "cos(L * theta_min) >= eps", "L/arccos(eps)",
           "(L/arccos(eps))^(d/(d-2))",
-          lambda s, f: cf.dc_stability_base(s.context, s.head_dim, s.eps, form=f),
-          lambda x, s, form, brute: for_all_positions(mpmath.mpf(s.context), theta_of(x, s.head_dim, form),
+          lambda s, f: cf.dc_stability_base(s.context, s.rotary_dim, s.eps, form=f),
+          lambda x, s, form, brute: for_all_positions(mpmath.mpf(s.context), theta_of(x, s.rotary_dim, form),
                                                       lambda phase: mpmath.cos(phase) >= mpmath.mpf(s.eps), brute),
           _cos_margin(lambda s: 1),
-          "dc_stability", ("context", "head_dim", "eps")),
+          "dc_stability", ("context", "rotary_dim", "eps")),
     Bound("depth", "lower", False, "depth", "cos(L * theta_min)^N >= eps", "L/arccos(eps^(1/N))",
           "(L/arccos(eps^(1/N)))^(d/(d-2))",
-          lambda s, f: cf.depth_base(s.context, s.head_dim, s.eps, s.depth, form=f),
-          lambda x, s, form, brute: depth_ok(mpmath.mpf(s.context), theta_of(x, s.head_dim, form),
+          lambda s, f: cf.depth_base(s.context, s.rotary_dim, s.eps, s.depth, form=f),
+          lambda x, s, form, brute: depth_ok(mpmath.mpf(s.context), theta_of(x, s.rotary_dim, form),
                                              mpmath.mpf(s.eps), s.depth, brute),
           _cos_margin(lambda s: s.depth),
-          "depth", ("context", "head_dim", "eps", "depth")),
-    Bound("precision", "upper", True, "prec", "theta_min > eps_mach", "1/eps_mach", "eps_mach^(-d/(d-2))",
-          lambda s, f: cf.precision_base(s.eps_mach, s.head_dim, form=f),
-          lambda x, s, form, brute: (bool(theta_of(x, s.head_dim, form) > mpmath.mpf(s.eps_mach)), "direct"),
-          lambda x, s, form: theta_of(x, s.head_dim, form) - mpmath.mpf(s.eps_mach),
-          "precision", ("head_dim", "eps_mach")),
+          "depth", ("context", "rotary_dim", "eps", "depth")),
+    Bound("precision", "upper", True, "precision", "theta_min > eps_mach", "1/eps_mach", "eps_mach^(-d/(d-2))",
+          lambda s, f: cf.precision_base(s.eps_mach, s.rotary_dim, form=f),
+          lambda x, s, form, brute: (bool(theta_of(x, s.rotary_dim, form) > mpmath.mpf(s.eps_mach)), "direct"),
+          lambda x, s, form: theta_of(x, s.rotary_dim, form) - mpmath.mpf(s.eps_mach),
+          "precision", ("rotary_dim", "eps_mach")),
 )
 """Every bound on the base, lower bounds first (the order of the reports)."""
 
 MAX_CONTEXT_BOUND = Bound(
     "max_context", "upper", True, "L_max", "cos(L * eps_mach)^N >= eps",
     "arccos(eps^(1/N))/eps_mach", "arccos(eps^(1/N))/eps_mach",
-    lambda s, f: cf.max_context(s.eps_mach, s.eps, s.depth, s.head_dim, form=f),
+    lambda s, f: cf.max_context(s.eps_mach, s.eps, s.depth, s.rotary_dim, form=f),
     lambda x, s, form, brute: depth_ok(x, mpmath.mpf(s.eps_mach), mpmath.mpf(s.eps), s.depth, False),
     lambda x, s, form: mpmath.cos(x * mpmath.mpf(s.eps_mach)) ** s.depth - mpmath.mpf(s.eps),
-    "zone", ("head_dim", "eps", "depth", "eps_mach"), variable="context")
+    "zone", ("rotary_dim", "eps", "depth", "eps_mach"), variable="context")
 """The zone's maximum context: a bound on the context (where the depth bound meets the precision wall)."""
 
 CLOSED_FORMS: tuple[Bound, ...] = (*BOUNDS, MAX_CONTEXT_BOUND)

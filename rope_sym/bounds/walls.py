@@ -16,7 +16,7 @@ score      keys with bitwise-equal scores                                     no
                                                                              attention``)
 ========== ================================================================= ================================
 
-``holds`` is True when nothing is erased at that level over ``[0, L)``; ``context_max`` is the number of
+``holds`` is True when nothing is erased at that level over ``[0, L)``; ``positions_kept`` is the number of
 positions the level keeps distinct where a law gives it (``position``: every integer up to ``2^p`` is stored
 exactly, so ``2^p + 1`` positions), else None; ``max_context`` is the largest context at which some base meeting
 every lower bound keeps the level intact (the level's ``L_max``).
@@ -65,7 +65,7 @@ class Level:
     wall_theta: float | None
     erased_pairs: int | None
     holds: bool | None
-    context_max: int | None
+    positions_kept: int | None
     max_context: float | None
     law: str
     fractions: list[float] | None = None
@@ -145,16 +145,17 @@ def _slowest_max_context(fmt: FloatFormat, a: float, law: str, x: tuple[float, f
 
 def derived_levels(frequencies: NDArray[np.float64], context: int, dtype: str, pipeline: str, *,
                    depth_phase: float | None = None, query: NDArray[np.float64] | None = None,
-                   head_dim: int | None = None) -> list[Level]:
+                   rotary_dim: int | None = None) -> list[Level]:
     """The four levels of one setting: ``frequencies`` in float64 (per pair; a scaled model's effective
     ones), ``context`` positions ``0 .. L-1``, the activation ``dtype`` and the ``pipeline``. ``depth_phase``:
     ``arccos(eps^(1/N))``, the slowest pair's phase at the depth-bound base, for each level's ``max_context``
-    (omitted: None). ``query``: the rotated vector (half layout; default ``default_query``)."""
+    (omitted: None). ``query``: the rotated vector (half layout; default ``default_query`` of ``rotary_dim``,
+    itself ``2 * len(frequencies)`` by default)."""
     formats = pipeline_formats(dtype, pipeline)
     store, n = formats.store, frequencies.size
     L = int(context)
     stored_inv = buffer_from_frequencies(frequencies, dtype, pipeline)
-    d = head_dim if head_dim is not None else 2 * n
+    d = rotary_dim if rotary_dim is not None else 2 * n
     vector = default_query(RopeSpec(d, 10.0)) if query is None else np.asarray(query, dtype=np.float64)
     vector = np.asarray(round_to(vector, store), dtype=np.float64)
     exact_up_to = 2 ** formats.position.precision
@@ -192,7 +193,7 @@ def derived_levels(frequencies: NDArray[np.float64], context: int, dtype: str, p
     return levels
 
 
-def code_wall_base(context: float, head_dim: int, dtype: str, pipeline: str) -> float | None:
+def code_wall_base(context: float, rotary_dim: int, dtype: str, pipeline: str) -> float | None:
     """The largest base whose slowest pair keeps single-token resolution over ``[0, L)`` at the code level (the
     derived upper bound on the base; ``inf`` when no base erases it, None when positions already merge).
 
@@ -203,7 +204,7 @@ def code_wall_base(context: float, head_dim: int, dtype: str, pipeline: str) -> 
     L = max(2, math.ceil(context))
     if 2 ** formats.position.precision + 1 < L:
         return None
-    d = cf.check_rotary_dim(head_dim, "exact")
+    d = cf.check_rotary_dim(rotary_dim, "exact")
 
     def erased(base: float) -> bool:
         theta = np.array([cf.theta_min_of(base, d)])
@@ -218,10 +219,11 @@ def code_wall_base(context: float, head_dim: int, dtype: str, pipeline: str) -> 
 
 
 def erasure_block(frequencies: NDArray[np.float64], context: float, dtype: str, pipeline: str, *, eps: float,
-                  depth: int, head_dim: int) -> dict[str, Any]:
+                  depth: int, rotary_dim: int) -> dict[str, Any]:
     """The ``erasure`` object of the zone and model reports: ``pipeline``, ``dtype`` and ``levels``."""
     L = max(2, math.ceil(context))
-    levels = derived_levels(frequencies, L, dtype, pipeline, depth_phase=cf.acos_root(eps, depth), head_dim=head_dim)
+    levels = derived_levels(frequencies, L, dtype, pipeline, depth_phase=cf.acos_root(eps, depth),
+                            rotary_dim=rotary_dim)
     return {"pipeline": pipeline, "dtype": str(dtype), "levels": [lv.to_dict() for lv in levels]}
 
 

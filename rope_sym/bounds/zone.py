@@ -29,7 +29,7 @@ VERDICT_LEVELS = ("position", "code")
 """The levels ``zone.inside`` follows: the query-independent ones (the rotated level is reported beside them)."""
 
 
-def zone_report(base: float, context: float, head_dim: int, depth: int = 1, eps: float = b.DEFAULT_EPS,
+def zone_report(base: float, context: float, rotary_dim: int, depth: int = 1, eps: float = b.DEFAULT_EPS,
                 dtype: str = "fp32", pipeline: str = "hf",
                 frequencies: NDArray[np.float64] | None = None) -> dict[str, Any]:
     """The zone calculator's JSON object (plain floats and bools).
@@ -48,7 +48,7 @@ def zone_report(base: float, context: float, head_dim: int, depth: int = 1, eps:
     (False, [True, False])
     """
     B, L = check_base(base), check_context(context)
-    d = b.check_rotary_dim(head_dim, "exact")
+    d = b.check_rotary_dim(rotary_dim, "exact")
     n, e = b.check_depth(depth), b.check_eps(eps)
     check_dtype(dtype)
     pipe = check_pipeline(pipeline)
@@ -65,7 +65,7 @@ def zone_report(base: float, context: float, head_dim: int, depth: int = 1, eps:
     lower_holds = all(bounds_obj[name]["holds"] for name in LOWER_BOUNDS)
     frequencies = (frequencies_of(RopeSpec(d, B)) if frequencies is None
                    else np.asarray(frequencies, dtype=np.float64))
-    erasure = erasure_block(frequencies, L, str(dtype), pipe, eps=e, depth=n, head_dim=d)
+    erasure = erasure_block(frequencies, L, str(dtype), pipe, eps=e, depth=n, rotary_dim=d)
     levels = {lv["level"]: lv for lv in erasure["levels"]}
     upper = code_wall_base(L, d, str(dtype), pipe)
     feasible = upper is not None and lower < upper
@@ -120,7 +120,7 @@ def summary_line(report: dict[str, Any]) -> str:
     position, code = levels["position"], levels["code"]
     if not position["holds"]:
         return (f"OUTSIDE (position level): {MEANING['position']}; {where} stores at most "
-                f"{position['context_max']:,} distinct positions, fewer than the context {inp['context']:.6g}: "
+                f"{position['positions_kept']:,} distinct positions, fewer than the context {inp['context']:.6g}: "
                 f"no base works with this pipeline")
     failed = [name for name in LOWER_BOUNDS if not report["bounds"][name]["holds"]]
     interval = f"[{_fmt(zone['lower'])}, {_fmt(zone['upper'])})"

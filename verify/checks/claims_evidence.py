@@ -218,7 +218,7 @@ def claim_zone(options: CheckOptions) -> Outcome:
                 "upper": r["zone"]["upper"], "upper_paper": r["zone"]["upper_paper"],
                 "max_context_paper": r["max_context"]["exact"],
                 "max_context_code": levels["code"]["max_context"],
-                "positions_kept": levels["position"]["context_max"],
+                "positions_kept": levels["position"]["positions_kept"],
                 "positions_distinct": r["zone"]["positions_distinct"]}
     differ = sum(v["feasible"] != v["feasible_paper"] for v in rows.values())
     fp32 = rows["fp32 L=2000000 N=32"]

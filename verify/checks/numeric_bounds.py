@@ -47,10 +47,11 @@ DELTA = mpmath.mpf("1e-9")
 
 FORMS = ("paper", "exact")
 
-QUICK_GRID: dict[str, list[float]] = {"context": [2**10, 2**24], "head_dim": [32, 128], "eps": [0.5], "depth": [1, 32],
-              "eps_mach": [2.0**-23, 2.0**-7]}
-FULL_GRID: dict[str, list[float]] = {"context": [2**k for k in range(10, 25)], "head_dim": [32, 64, 96, 128, 256],
-             "eps": [0.1, 0.5, 0.9], "depth": [1, 8, 32, 96], "eps_mach": [2.0**-23, 2.0**-10, 2.0**-7]}
+QUICK_GRID: dict[str, list[float]] = {"context": [2**10, 2**24], "rotary_dim": [32, 128], "eps": [0.5],
+                                      "depth": [1, 32], "eps_mach": [2.0**-23, 2.0**-7]}
+FULL_GRID: dict[str, list[float]] = {"context": [2**k for k in range(10, 25)],
+                                     "rotary_dim": [32, 64, 96, 128, 256], "eps": [0.1, 0.5, 0.9],
+                                     "depth": [1, 8, 32, 96], "eps_mach": [2.0**-23, 2.0**-10, 2.0**-7]}
 
 
 def direct_threshold(bound: Bound, s: Setting, form: str) -> mpmath.mpf:
@@ -122,7 +123,7 @@ def judge(bound: Bound, s: Setting, form: str, condition_form: str) -> Tightness
 def _grid(full: bool) -> list[Setting]:
     g = FULL_GRID if full else QUICK_GRID
     return [Setting(int(c), int(d), float(e), int(n), float(em)) for c, d, e, n, em in itertools.product(
-        g["context"], g["head_dim"], g["eps"], g["depth"], g["eps_mach"])]
+        g["context"], g["rotary_dim"], g["eps"], g["depth"], g["eps_mach"])]
 
 
 def _relevant(bound: Bound, s: Setting, seen: set[tuple[Any, ...]]) -> bool:

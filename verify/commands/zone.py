@@ -61,7 +61,7 @@ def _value(x: Any) -> str:
 def add_levels(doc: Document, report: dict[str, Any], title: str) -> None:
     """The derived walls as a table of ``doc`` (the law's text wraps when the terminal is narrow)."""
     rows = [[lv["level"], _shown(lv["wall_theta"]), _shown(lv["erased_pairs"]), _shown(lv["holds"]),
-             _shown(lv["context_max"]), _shown(lv["max_context"]), lv["law"]] for lv in report["erasure"]["levels"]]
+             _shown(lv["positions_kept"]), _shown(lv["max_context"]), lv["law"]] for lv in report["erasure"]["levels"]]
     doc.table(["level", "wall theta", "erased pairs", "holds", "positions kept", "L_max", "law"], rows, title=title)
 
 
