@@ -11,10 +11,11 @@ import warnings
 import numpy as np
 import pytest
 
-from rope_sym.bounds.closed_forms import depth_base, effective_base
+from rope_sym.bounds.closed_forms import depth_base
 from rope_sym.bounds.models import case_study, model_report
 from rope_sym.models.registry import MODELS, REGISTRY, UnknownModel, get_model
 from rope_sym.scaling import effective_theta_min
+from rope_sym.spectrum.theta import effective_base
 
 REQUIRED = ["Llama-2-7B", "Llama-3-8B", "Llama-3.1-8B", "Llama-3.2-1B", "Llama-4-Scout-17B-16E", "CodeLlama-7B",
             "Mistral-7B-v0.1", "Mistral-7B-v0.2", "Mixtral-8x7B", "Mistral-Nemo-12B", "DeepSeek-V2", "DeepSeek-V3",

@@ -4,23 +4,17 @@ effective (scaled) spectrum, and the extrapolation limit of a trained model (Liu
 
 from rope_sym.bounds.closed_forms import (
     DEFAULT_EPS,
-    FORMS,
-    Form,
     acos_root,
     aliasing_base,
     check_depth,
     check_eps,
-    check_form,
-    check_rotary_dim,
     dc_stability_base,
     depth_base,
-    effective_base,
     eps_mach_of,
     max_context,
     precision_base,
     relative_gap_lower,
     relative_gap_precision,
-    theta_min_of,
 )
 from rope_sym.bounds.extrapolation import (
     critical_dimension,
@@ -40,6 +34,10 @@ from rope_sym.bounds.table import (
     get_bound,
 )
 from rope_sym.bounds.zone import summary_line, zone_report
+
+# the slowest frequency and its inverse are the spectrum's; the bounds read them through these names too
+from rope_sym.spectrum.spec import FORMS, Form, check_form, check_rotary_dim
+from rope_sym.spectrum.theta import effective_base, theta_min_of
 
 __all__ = [
     "BOUNDS", "BOUND_NAMES", "CLOSED_FORMS", "DEFAULT_EPS", "FORMS", "LOWER_BOUNDS", "MAX_CONTEXT_BOUND", "VERDICTS",

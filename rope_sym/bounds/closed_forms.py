@@ -25,7 +25,15 @@ from typing import Literal
 
 from rope_sym.errors import InvalidRopeSpec
 from rope_sym.formats import get_format
-from rope_sym.spectrum.spec import check_base, check_context, check_head_dim, check_positive_integer, finite_real
+from rope_sym.spectrum.spec import (
+    Form,
+    check_context,
+    check_form,
+    check_positive_integer,
+    check_rotary_dim,
+    finite_real,
+)
+from rope_sym.spectrum.theta import checked_power, exponent
 
 MAX_DEPTH = 10**9
 """Largest depth accepted (layers): far beyond any model, small enough for float64 arithmetic on it."""
@@ -34,30 +42,10 @@ MAX_DEPTH = 10**9
 #: ``pi/3`` over the context (the value of the reference's worked check, eps = 0.5).
 DEFAULT_EPS: float = 0.5
 
-Form = Literal["paper", "exact"]
 EpsConvention = Literal["eps", "unit_roundoff"]
-
-FORMS: tuple[str, ...] = ("paper", "exact")
 
 
 # ----------------------------------------------------------------------------------------------- validation
-
-
-def check_form(form: object) -> str:
-    """``"paper"`` or ``"exact"``."""
-    if form not in FORMS:
-        raise InvalidRopeSpec(f"form must be 'paper' or 'exact', got {form!r}")
-    return str(form)
-
-
-def check_rotary_dim(rotary_dim: object, form: str = "exact") -> int:
-    """An even integer; at least 4 for the exact form (``d = 2`` has a single pair with ``theta = 1``, whatever
-    the base, so no base bound exists)."""
-    d = check_head_dim(rotary_dim)
-    if form == "exact" and d < 4:
-        raise InvalidRopeSpec(f"head dim must be at least 4 for the exact bounds (d = 2 has theta_min = 1 "
-                              f"for every base), got {d}")
-    return d
 
 
 def check_eps(eps: object, name: str = "eps") -> float:
@@ -73,17 +61,7 @@ def check_depth(depth: object) -> int:
     return check_positive_integer(depth, "depth", MAX_DEPTH)
 
 
-def check_theta(theta: object) -> float:
-    """A finite real in ``(0, 1)`` (a slowest frequency, radians per token, of a base > 1)."""
-    return check_eps(theta, "theta_min")
-
-
 # -------------------------------------------------------------------------------------------------- helpers
-
-
-def exponent(rotary_dim: int, form: str) -> float:
-    """``k = d/(d-2)`` for the exact form, ``1`` for the paper form: ``theta_min = t  <=>  base = t^(-k)``."""
-    return 1.0 if form == "paper" else rotary_dim / (rotary_dim - 2)
 
 
 def acos_root(eps: float, depth: int) -> float:
@@ -91,18 +69,6 @@ def acos_root(eps: float, depth: int) -> float:
     ``1 - x = -expm1(ln(eps)/N)`` (``x = eps^(1/N)`` is close to 1 for large ``N``)."""
     one_minus = -math.expm1(math.log(eps) / depth)
     return 2.0 * math.asin(math.sqrt(one_minus / 2.0))
-
-
-def _raise(x: float, k: float) -> float:
-    """``x^k`` with one rounding-friendly power (``x ** k`` is more accurate than ``exp(k ln x)``); a result
-    beyond float64's range is a user error, not a crash."""
-    try:
-        result = x if k == 1.0 else x**k
-    except OverflowError:
-        result = math.inf
-    if not math.isfinite(result) or (result == 0.0 and x != 0.0):
-        raise InvalidRopeSpec(f"the bound {x:.6g}^{k:.6g} is outside the float64 range; the inputs are too extreme")
-    return float(result)
 
 
 def eps_mach_of(dtype: str, convention: EpsConvention = "eps") -> float:
@@ -116,13 +82,6 @@ def eps_mach_of(dtype: str, convention: EpsConvention = "eps") -> float:
     raise InvalidRopeSpec(f"eps convention must be 'eps' or 'unit_roundoff', got {convention!r}")
 
 
-def theta_min_of(base: float, rotary_dim: int, form: Form = "exact") -> float:
-    """``base^(-(d-2)/d)`` (exact) or ``1/base`` (paper), for a base ``> 1``."""
-    form = check_form(form)  # type: ignore[assignment]
-    d = check_rotary_dim(rotary_dim, form)
-    return _raise(check_base(base), -1.0 / exponent(d, form))
-
-
 # ---------------------------------------------------------------------------------------------- the bounds
 
 
@@ -131,7 +90,7 @@ def aliasing_base(context: float, rotary_dim: int, form: Form = "exact") -> floa
     ``(L / (2 pi))^(d/(d-2))`` (exact) or ``L / (2 pi)`` (paper)."""
     f = check_form(form)
     L, d = check_context(context), check_rotary_dim(rotary_dim, f)
-    return _raise(L / (2.0 * math.pi), exponent(d, f))
+    return checked_power(L / (2.0 * math.pi), exponent(d, f))
 
 
 def dc_stability_base(context: float, rotary_dim: int, eps: float, form: Form = "exact") -> float:
@@ -147,7 +106,7 @@ def depth_base(context: float, rotary_dim: int, eps: float, depth: int, form: Fo
     f = check_form(form)
     L, d = check_context(context), check_rotary_dim(rotary_dim, f)
     e, n = check_eps(eps), check_depth(depth)
-    return _raise(L / acos_root(e, n), exponent(d, f))
+    return checked_power(L / acos_root(e, n), exponent(d, f))
 
 
 def precision_base(eps_mach: float, rotary_dim: int, form: Form = "exact") -> float:
@@ -155,7 +114,7 @@ def precision_base(eps_mach: float, rotary_dim: int, form: Form = "exact") -> fl
     ``eps_mach^(-d/(d-2))`` (exact) or ``1/eps_mach`` (paper)."""
     f = check_form(form)
     em, d = check_eps(eps_mach, "eps_mach"), check_rotary_dim(rotary_dim, f)
-    return _raise(1.0 / em, exponent(d, f))
+    return checked_power(1.0 / em, exponent(d, f))
 
 
 def max_context(eps_mach: float, eps: float, depth: int, rotary_dim: int, form: Form = "exact") -> float:
@@ -170,20 +129,13 @@ def max_context(eps_mach: float, eps: float, depth: int, rotary_dim: int, form: 
     return acos_root(e, n) / em
 
 
-def effective_base(theta_min: float, rotary_dim: int) -> float:
-    """The base whose exact slowest frequency ``base^(-(d-2)/d)`` equals ``theta_min``: ``theta_min^(-d/(d-2))``.
-    Use it to evaluate the bounds for a rescaled spectrum (interpolation, NTK, YaRN, llama3)."""
-    t, d = check_theta(theta_min), check_rotary_dim(rotary_dim, "exact")
-    return _raise(1.0 / t, d / (d - 2))
-
-
 def relative_gap_lower(paper_bound: float, rotary_dim: int) -> float:
     """``exact/paper`` for a lower bound: ``paper^(2/(d-2))`` (e.g. ``(L/(2 pi))^(2/(d-2))`` for aliasing)."""
     d = check_rotary_dim(rotary_dim, "exact")
-    return _raise(paper_bound, 2.0 / (d - 2))
+    return checked_power(paper_bound, 2.0 / (d - 2))
 
 
 def relative_gap_precision(eps_mach: float, rotary_dim: int) -> float:
     """``exact/paper`` for the precision wall: ``eps_mach^(-2/(d-2))``."""
     em, d = check_eps(eps_mach, "eps_mach"), check_rotary_dim(rotary_dim, "exact")
-    return _raise(1.0 / em, 2.0 / (d - 2))
+    return checked_power(1.0 / em, 2.0 / (d - 2))

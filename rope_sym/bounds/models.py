@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from rope_sym.bounds.closed_forms import DEFAULT_EPS, effective_base
+from rope_sym.bounds.closed_forms import DEFAULT_EPS
 from rope_sym.bounds.walls import MEANING, grade_of
 from rope_sym.bounds.zone import failing, zone_report
 from rope_sym.errors import RopeSymError
@@ -24,7 +24,7 @@ from rope_sym.models.hf_config import ModelRope
 from rope_sym.models.registry import MODELS, get_model
 from rope_sym.scaling import attention_factor, effective_theta_min, inv_freq
 from rope_sym.spectrum.spec import RopeSpec, check_context
-from rope_sym.spectrum.theta import theta_min
+from rope_sym.spectrum.theta import effective_base, theta_min
 
 
 def resolve_model(source: Any, revision: str = "main") -> ModelRope:

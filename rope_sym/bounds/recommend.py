@@ -35,12 +35,9 @@ from rope_sym.spectrum.spec import check_context
 def recommend(context: float, rotary_dim: int, depth: int = 1, eps: float = cf.DEFAULT_EPS, dtype: str = "fp32",
               pipeline: str = "hf") -> dict[str, Any]:
     """The base interval for a setting (module docstring), as plain data."""
-    L = check_context(context)
-    d = cf.check_rotary_dim(rotary_dim, "exact")
-    n, e = cf.check_depth(depth), cf.check_eps(eps)
-    check_dtype(dtype)
-    pipe = check_pipeline(pipeline)
-    setting = Setting(L, d, e, n, cf.eps_mach_of(dtype))
+    fmt, pipe = check_dtype(dtype), check_pipeline(pipeline)
+    setting = Setting.of(context, rotary_dim, eps, depth, fmt.eps)
+    L, d, e, n = setting.context, setting.rotary_dim, setting.eps, setting.depth
     lower = {b.name: {"exact": b.base_of(setting, "exact"), "paper": b.base_of(setting, "paper")}
              for b in BOUNDS if b.name in LOWER_BOUNDS}
     binding_low = max(lower, key=lambda name: lower[name]["exact"])

@@ -11,25 +11,38 @@ fields of the :class:`Setting` it reads.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import mpmath
 
 from rope_sym.bounds import closed_forms as cf
 from rope_sym.bounds.conditions import depth_ok, for_all_positions, theta_of
+from rope_sym.spectrum.spec import check_context, check_rotary_dim
 
 
 @dataclass(frozen=True)
 class Setting:
     """What a bound may depend on: context ``L``, rotary dim ``d``, coherence ``eps``, depth ``N`` and the phase
-    format's ``eps_mach``."""
+    format's ``eps_mach``; ``depth_phase = arccos(eps^(1/N))`` is derived from them (the slowest pair's phase at
+    the depth bound). Build one from user input with :meth:`Setting.of`: it validates each number once, and the
+    records then evaluate on it without checking again."""
 
     context: float
     rotary_dim: int
     eps: float
     depth: int
     eps_mach: float
+    depth_phase: float = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "depth_phase", cf.acos_root(self.eps, self.depth))
+
+    @classmethod
+    def of(cls, context: object, rotary_dim: object, eps: object, depth: object, eps_mach: object) -> Setting:
+        """The setting of user-given numbers, each validated (one-line ``InvalidRopeSpec`` naming the bad one)."""
+        return cls(check_context(context), check_rotary_dim(rotary_dim, "exact"), cf.check_eps(eps),
+                   cf.check_depth(depth), cf.check_eps(eps_mach, "eps_mach"))
 
 
 Condition = Callable[[Any, Setting, str, bool], tuple[bool, str]]

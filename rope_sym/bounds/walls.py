@@ -32,7 +32,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from rope_sym.bounds import closed_forms as cf
 from rope_sym.erasure.engine import default_query
 from rope_sym.erasure.laws import (
     cast_fraction,
@@ -44,7 +43,8 @@ from rope_sym.erasure.laws import (
 from rope_sym.formats import FloatFormat, round_to
 from rope_sym.pipelines.emulated import buffer_from_frequencies, phase_cos_sin, phase_table, rotate_with
 from rope_sym.pipelines.table import PipelineFormats, pipeline_formats
-from rope_sym.spectrum.spec import RopeSpec
+from rope_sym.spectrum.spec import RopeSpec, check_rotary_dim
+from rope_sym.spectrum.theta import theta_min_of
 
 LEVELS: tuple[str, ...] = ("position", "code", "rotated", "score")
 
@@ -204,10 +204,10 @@ def code_wall_base(context: float, rotary_dim: int, dtype: str, pipeline: str) -
     L = max(2, math.ceil(context))
     if 2 ** formats.position.precision + 1 < L:
         return None
-    d = cf.check_rotary_dim(rotary_dim, "exact")
+    d = check_rotary_dim(rotary_dim, "exact")
 
     def erased(base: float) -> bool:
-        theta = np.array([cf.theta_min_of(base, d)])
+        theta = np.array([theta_min_of(base, d)])
         if formats.position.precision < 24:
             frac, _ = _native_fractions(buffer_from_frequencies(theta, dtype, pipeline), formats, L, np.zeros(2))
         else:
@@ -218,11 +218,12 @@ def code_wall_base(context: float, rotary_dim: int, dtype: str, pipeline: str) -
     return math.inf if found is None else (found or 1.0)
 
 
-def erasure_block(frequencies: NDArray[np.float64], context: float, dtype: str, pipeline: str, *, eps: float,
-                  depth: int, rotary_dim: int) -> dict[str, Any]:
-    """The ``erasure`` object of the zone and model reports: ``pipeline``, ``dtype`` and ``levels``."""
+def erasure_block(frequencies: NDArray[np.float64], context: float, dtype: str, pipeline: str, *,
+                  depth_phase: float, rotary_dim: int) -> dict[str, Any]:
+    """The ``erasure`` object of the zone and model reports: ``pipeline``, ``dtype`` and ``levels``;
+    ``depth_phase``: ``arccos(eps^(1/N))`` (``Setting.depth_phase``), for each level's ``max_context``."""
     L = max(2, math.ceil(context))
-    levels = derived_levels(frequencies, L, dtype, pipeline, depth_phase=cf.acos_root(eps, depth),
+    levels = derived_levels(frequencies, L, dtype, pipeline, depth_phase=depth_phase,
                             rotary_dim=rotary_dim)
     return {"pipeline": pipeline, "dtype": str(dtype), "levels": [lv.to_dict() for lv in levels]}
 

@@ -16,11 +16,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rope_sym.bounds import closed_forms as b
-from rope_sym.bounds.table import BOUNDS, LOWER_BOUNDS, Setting
+from rope_sym.bounds.table import BOUNDS, LOWER_BOUNDS, MAX_CONTEXT_BOUND, Setting
 from rope_sym.bounds.walls import MEANING, code_wall_base, erasure_block, failing_levels
 from rope_sym.pipelines.table import check_dtype, check_pipeline
-from rope_sym.spectrum.spec import RopeSpec, check_base, check_context
+from rope_sym.spectrum.spec import RopeSpec, check_base
 from rope_sym.spectrum.theta import frequencies as frequencies_of
+from rope_sym.spectrum.theta import theta_min_of
 
 MEN_MAX_CONTEXT = 1 << 22
 """Longest context at which Men et al.'s criterion is checked in a report (about 0.2 s at 2^22)."""
@@ -47,13 +48,10 @@ def zone_report(base: float, context: float, rotary_dim: int, depth: int = 1, ep
     >>> r["zone"]["inside_paper"], [lv["holds"] for lv in r["erasure"]["levels"][:2]]
     (False, [True, False])
     """
-    B, L = check_base(base), check_context(context)
-    d = b.check_rotary_dim(rotary_dim, "exact")
-    n, e = b.check_depth(depth), b.check_eps(eps)
-    check_dtype(dtype)
-    pipe = check_pipeline(pipeline)
-    eps_mach = b.eps_mach_of(dtype)
-    setting = Setting(L, d, e, n, eps_mach)
+    B = check_base(base)
+    fmt, pipe = check_dtype(dtype), check_pipeline(pipeline)
+    setting = Setting.of(context, rotary_dim, eps, depth, fmt.eps)  # validated once; the records trust it
+    L, d, e, n, eps_mach = setting.context, setting.rotary_dim, setting.eps, setting.depth, setting.eps_mach
     bounds_obj: dict[str, dict[str, Any]] = {}
     for bound in BOUNDS:
         paper, exact = bound.base_of(setting, "paper"), bound.base_of(setting, "exact")
@@ -65,7 +63,7 @@ def zone_report(base: float, context: float, rotary_dim: int, depth: int = 1, ep
     lower_holds = all(bounds_obj[name]["holds"] for name in LOWER_BOUNDS)
     frequencies = (frequencies_of(RopeSpec(d, B)) if frequencies is None
                    else np.asarray(frequencies, dtype=np.float64))
-    erasure = erasure_block(frequencies, L, str(dtype), pipe, eps=e, depth=n, rotary_dim=d)
+    erasure = erasure_block(frequencies, L, str(dtype), pipe, depth_phase=setting.depth_phase, rotary_dim=d)
     levels = {lv["level"]: lv for lv in erasure["levels"]}
     upper = code_wall_base(L, d, str(dtype), pipe)
     feasible = upper is not None and lower < upper
@@ -78,7 +76,7 @@ def zone_report(base: float, context: float, rotary_dim: int, depth: int = 1, ep
         "input": {"base": B, "context": int(L) if float(L).is_integer() else L, "head_dim": d, "depth": n,
                   "eps": e, "dtype": str(dtype), "pipeline": pipe, "eps_mach": eps_mach},
         "verdict": "inside" if inside else "outside",
-        "theta_min": {"paper": 1.0 / B, "exact": b.theta_min_of(B, d, "exact")},
+        "theta_min": {"paper": 1.0 / B, "exact": theta_min_of(B, d, "exact")},
         "bounds": bounds_obj,
         "erasure": erasure,
         "men": men,
@@ -87,8 +85,8 @@ def zone_report(base: float, context: float, rotary_dim: int, depth: int = 1, ep
                  "positions_distinct": bool(levels["position"]["holds"]),
                  "upper_paper": float(upper_paper), "feasible_paper": bool(lower < upper_paper),
                  "inside_paper": bool(all(v["holds"] for v in bounds_obj.values()))},
-        "max_context": {"paper": b.max_context(eps_mach, e, n, d, form="paper"),
-                        "exact": b.max_context(eps_mach, e, n, d, form="exact"),
+        "max_context": {"paper": MAX_CONTEXT_BOUND.base_of(setting, "paper"),
+                        "exact": MAX_CONTEXT_BOUND.base_of(setting, "exact"),
                         **{f"{name}_level": levels[name]["max_context"] for name in VERDICT_LEVELS}},
     }
 

@@ -19,8 +19,18 @@ from rope_sym.spectrum.rotation import (
     rotation_block,
     rotation_matrix_sym,
 )
-from rope_sym.spectrum.spec import RopeSpec, check_base, check_context, check_head_dim
+from rope_sym.spectrum.spec import (
+    FORMS,
+    Form,
+    RopeSpec,
+    check_base,
+    check_context,
+    check_form,
+    check_head_dim,
+    check_rotary_dim,
+)
 from rope_sym.spectrum.theta import (
+    effective_base,
     exact_base,
     frequencies,
     frequencies_exact,
@@ -30,17 +40,20 @@ from rope_sym.spectrum.theta import (
     theta_max,
     theta_min,
     theta_min_exact,
+    theta_min_of,
     theta_min_paper,
     wavelengths,
     wavelengths_exact,
 )
 
 __all__ = [
-    "COMPLEX_LAYOUT", "DEFAULT_LAYOUT", "LAYOUTS", "Layout", "RopeSpec", "apply_rope", "apply_rotation",
-    "attention_score", "check_base",
-    "check_context", "check_head_dim", "check_layout", "exact_base", "frequencies", "frequencies_exact",
+    "COMPLEX_LAYOUT", "DEFAULT_LAYOUT", "FORMS", "LAYOUTS", "Form", "Layout", "RopeSpec", "apply_rope",
+    "apply_rotation", "attention_score", "check_base", "check_form", "check_rotary_dim",
+    "check_context", "check_head_dim", "check_layout", "effective_base", "exact_base", "frequencies",
+    "frequencies_exact",
     "frequencies_mp", "frequencies_numpy", "half_to_interleaved", "interleaved_to_half",
     "interleaved_to_half_permutation", "pair_dims", "permutation_matrix_sym", "rope_angles", "rotation_block",
-    "rotation_matrix_sym", "slowest_wavelength", "theta_max", "theta_min", "theta_min_exact", "theta_min_paper",
+    "rotation_matrix_sym", "slowest_wavelength", "theta_max", "theta_min", "theta_min_exact", "theta_min_of",
+    "theta_min_paper",
     "wavelengths", "wavelengths_exact",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass, field
+from typing import Literal
 
 from rope_sym.errors import InvalidRopeSpec
 
@@ -66,6 +67,30 @@ def check_context(context: object) -> float:
     if c <= 0.0:
         raise InvalidRopeSpec(f"context must be positive, got {context!r}")
     return c
+
+
+Form = Literal["paper", "exact"]
+FORMS: tuple[str, ...] = ("paper", "exact")
+"""The two forms of every closed form: ``exact`` (``theta_min = base^(-(d-2)/d)``) and ``paper`` (Liu 2026's
+large-``d`` simplification ``theta_min ~ 1/base``)."""
+
+
+def check_form(form: object) -> str:
+    """``"paper"`` or ``"exact"``."""
+    if form not in FORMS:
+        raise InvalidRopeSpec(f"form must be 'paper' or 'exact', got {form!r}")
+    return str(form)
+
+
+def check_rotary_dim(rotary_dim: object, form: str = "exact") -> int:
+    """An even integer; at least 4 for the exact form (``d = 2`` has a single pair with ``theta = 1``, whatever
+    the base, so no base bound exists)."""
+    d = check_head_dim(rotary_dim)
+    if form == "exact" and d < 4:
+        raise InvalidRopeSpec(f"head dim must be at least 4 for the exact bounds (d = 2 has theta_min = 1 "
+                              f"for every base), got {d}")
+    return d
+
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ paper shortcut ``theta_min ~ 1/base`` overstates that wavelength by the factor `
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -15,7 +16,16 @@ import mpmath
 import numpy as np
 from numpy.typing import NDArray
 
-from rope_sym.spectrum.spec import RopeSpec, check_positive_integer
+from rope_sym.errors import InvalidRopeSpec
+from rope_sym.spectrum.spec import (
+    Form,
+    RopeSpec,
+    check_base,
+    check_form,
+    check_positive_integer,
+    check_rotary_dim,
+    finite_real,
+)
 
 if TYPE_CHECKING:  # SymPy loads only when an exact form is asked for
     import sympy
@@ -106,3 +116,41 @@ def theta_min_paper(spec: RopeSpec) -> float:
 def slowest_wavelength(spec: RopeSpec) -> float:
     """Tokens per turn of the slowest pair, ``2*pi*base^((d-2)/d)``."""
     return 2.0 * np.pi / theta_min(spec)
+
+
+# ------------------------------------------------------------------ the slowest frequency in closed form (floats)
+
+def exponent(rotary_dim: int, form: str) -> float:
+    """``k = d/(d-2)`` for the exact form, ``1`` for the paper form: ``theta_min = t  <=>  base = t^(-k)``."""
+    return 1.0 if form == "paper" else rotary_dim / (rotary_dim - 2)
+
+
+def checked_power(x: float, k: float) -> float:
+    """``x^k`` with one rounding-friendly power (``x ** k`` is more accurate than ``exp(k ln x)``); a result
+    beyond float64's range is a user error, not a crash."""
+    try:
+        result = x if k == 1.0 else x**k
+    except OverflowError:
+        result = math.inf
+    if not math.isfinite(result) or (result == 0.0 and x != 0.0):
+        raise InvalidRopeSpec(f"the bound {x:.6g}^{k:.6g} is outside the float64 range; the inputs are too extreme")
+    return float(result)
+
+
+def theta_min_of(base: float, rotary_dim: int, form: Form = "exact") -> float:
+    """The slowest frequency on floats: ``base^(-(d-2)/d)`` (exact) or ``1/base`` (paper), for a base ``> 1``
+    (``theta_min(spec)`` is the exact form correctly rounded)."""
+    form = check_form(form)  # type: ignore[assignment]
+    d = check_rotary_dim(rotary_dim, form)
+    return checked_power(check_base(base), -1.0 / exponent(d, form))
+
+
+def effective_base(theta_min: float, rotary_dim: int) -> float:
+    """The inverse of ``theta_min_of``: the base whose exact slowest frequency ``base^(-(d-2)/d)`` equals
+    ``theta_min``, ``theta_min^(-d/(d-2))``. Use it to evaluate the bounds for a rescaled spectrum
+    (interpolation, NTK, YaRN, llama3)."""
+    t = finite_real(theta_min, "theta_min")
+    if not 0.0 < t < 1.0:
+        raise InvalidRopeSpec(f"theta_min must be in the open interval (0, 1), got {theta_min!r}")
+    d = check_rotary_dim(rotary_dim, "exact")
+    return checked_power(1.0 / t, d / (d - 2))

@@ -9,8 +9,8 @@ from collections.abc import Callable
 import mpmath
 
 from derivations.catalog import get
-from rope_sym.bounds import closed_forms as bd
 from rope_sym.bounds.table import CLOSED_FORMS, Bound, Setting
+from rope_sym.spectrum.theta import effective_base
 from verify.checks import CheckOptions, Outcome, check
 
 DPS = 50
@@ -130,7 +130,7 @@ def retrofits(options: CheckOptions) -> Outcome:
             target = _theta(mpmath.mpf(base), d) / s
             found = bisect_log(_below(target, d), 1.0001, 1e300)
         theta_scaled = float(_theta(mpmath.mpf(base), d) / s)
-        worst = max(worst, float(abs(mpmath.mpf(bd.effective_base(theta_scaled, d)) - found) / found))
+        worst = max(worst, float(abs(mpmath.mpf(effective_base(theta_scaled, d)) - found) / found))
     ok = dv.verified and worst < TOLERANCE
     return Outcome.judge(ok, f"{len(dv.steps)} steps verified={dv.verified}; effective base vs 50-digit solve: worst "
                          f"relative gap {worst:.2e}", failed_steps=dv.failed_steps, worst_gap=worst)
