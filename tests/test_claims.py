@@ -233,3 +233,14 @@ def test_every_claim_has_a_known_basis():
     assert {c.id for c in CLAIMS if c.real is not None} == {"liu-case-study", "liu-retrofits",
                                                              "liu-stability-collapse", "du-locality",
                                                              "du-token-relevance"}
+
+
+def test_the_latex_ledger_gives_each_claim_its_ruling():
+    from verify.claims import ClaimResult, latex_section
+
+    results = [ClaimResult(CLAIMS[0], Ruling("refined", "a reason_with_underscore")),
+               ClaimResult(CLAIMS[1], Ruling("open", "check x SKIPPED"))]
+    text = "\n".join(latex_section(results))
+    assert "with the ruling its checks compute" in text and "verdict" not in text
+    assert "\\emph{refined}: a reason\\_with\\_underscore." in text and "\\emph{open}: check x SKIPPED." in text
+    assert text.count("\\item") == 2
