@@ -1,4 +1,4 @@
-"""``python -m verify claims [ID ...] [--json] [--full]``: the claims ledger, each verdict computed by its checks."""
+"""``python -m verify claims [ID ...] [--json] [--full]``: the claims ledger, each ruling computed by its checks."""
 
 from __future__ import annotations
 
@@ -31,13 +31,11 @@ def _run(args: argparse.Namespace) -> int:
     results = evaluate(claims, CheckOptions(full=args.full, progress=sys.stderr.isatty() and args.format == "table"))
     if not emit_json(args, [r.as_dict() for r in results], key="claims"):
         doc = Document()
-        rows = [[r.claim.id, r.judgement.verdict, _short_basis(r.judgement.basis), r.judgement.reason]
-                for r in results]
-        doc.table(["claim", "verdict", "basis", "why (figures: --json)"], rows, elide=3)
-        counts = {v: sum(r.judgement.verdict == v for r in results) for v in ("confirmed", "refined", "refuted",
-                                                                             "open")}
+        rows = [[r.claim.id, r.ruling.ruling, _short_basis(r.ruling.basis), r.ruling.reason] for r in results]
+        doc.table(["claim", "ruling", "basis", "why (figures: --json)"], rows, elide=3)
+        counts = {v: sum(r.ruling.ruling == v for r in results) for v in ("confirmed", "refined", "refuted", "open")}
         doc.line("\n" + ", ".join(f"{n} {v}" for v, n in counts.items()))
-        proxies = [r.claim.id for r in results if r.judgement.basis.startswith("proxy")]
+        proxies = [r.claim.id for r in results if r.ruling.basis.startswith("proxy")]
         if proxies:
             doc.line(f"resting on proxies only (random vectors or closed-form statistics, no trained model): "
                      f"{', '.join(proxies)}")
@@ -45,5 +43,5 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-command("claims", "the claims ledger: every published claim with a verdict computed from its checks")(
+command("claims", "the claims ledger: every published claim with a ruling computed from its checks")(
     Command(_configure, _run))
