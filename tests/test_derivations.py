@@ -18,6 +18,7 @@ from derivations.kernel import Derivation, Proof, Step
 from derivations.symbols import b
 from rope_sym.bounds import closed_forms as bd
 from rope_sym.errors import InvalidRopeSpec, RopeSymError
+from rope_sym.spectrum import effective_base
 
 
 @pytest.mark.parametrize("name", list(MODULES))
@@ -178,9 +179,9 @@ def test_large_depth_law_with_its_error_term():
 def test_effective_base_inverts_theta_min():
     for base, dim in ((1e4, 128), (5e5, 128), (1e4, 8)):
         theta = base ** (-(dim - 2) / dim)
-        assert bd.effective_base(theta, dim) == pytest.approx(base, rel=1e-12)
+        assert effective_base(theta, dim) == pytest.approx(base, rel=1e-12)
         # NTK-aware: base * s^(d/(d-2)) has theta_min / s
-        assert bd.effective_base(theta / 4, dim) == pytest.approx(base * 4 ** (dim / (dim - 2)), rel=1e-12)
+        assert effective_base(theta / 4, dim) == pytest.approx(base * 4 ** (dim / (dim - 2)), rel=1e-12)
 
 
 def test_eps_mach_conventions():
@@ -202,7 +203,7 @@ def test_eps_mach_conventions():
     (lambda: bd.aliasing_base(float("inf"), 128), "context must be finite"),
     (lambda: bd.aliasing_base(4096, 128, form="approx"), "form must be"),  # type: ignore[arg-type]
     (lambda: bd.precision_base(2.0, 128), "eps_mach must be in the open interval"),
-    (lambda: bd.effective_base(0.0, 128), "theta_min must be in"),
+    (lambda: effective_base(0.0, 128), "theta_min must be in"),
 ])
 def test_bad_input_raises_one_sentence(call, message):
     with pytest.raises(InvalidRopeSpec, match=message) as info:
@@ -235,7 +236,7 @@ def test_retrofits_effective_base_matches_the_scaled_spectrum(config):
 
     rope = RopeConfig(head_dim=128, base=5e5, **config)
     s = config["factor"]
-    b_eff = bd.effective_base(effective_theta_min(rope), 128)
+    b_eff = effective_base(effective_theta_min(rope), 128)
     assert b_eff == pytest.approx(5e5 * s ** (128 / 126), rel=1e-5)   # inv_freq is computed in fp32, like HF
-    ntk = bd.effective_base((5e5 * s ** (128 / 126)) ** (-126 / 128), 128)
+    ntk = effective_base((5e5 * s ** (128 / 126)) ** (-126 / 128), 128)
     assert ntk == pytest.approx(b_eff, rel=1e-5)
