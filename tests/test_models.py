@@ -168,3 +168,49 @@ def test_cli_models_json_is_pure_json_on_stdout() -> None:
     assert len(data["models"]) == len(MODELS)
     assert "warning: Llama-4-Scout-17B-16E" in run.stderr
     assert any(w.startswith("Llama-4-Scout-17B-16E") for w in data["warnings"])
+
+
+def _proportional_model(max_positions: int) -> dict[str, object]:
+    """A Gemma-4-style config: global layers rotate a quarter of a 256-dim head at the full head's spacing."""
+    return {"model_type": "gemma4_text", "hidden_size": 2560, "num_attention_heads": 8, "head_dim": 256,
+            "num_hidden_layers": 4, "max_position_embeddings": max_positions, "sliding_window": 64,
+            "layer_types": ["sliding_attention", "full_attention"] * 2,
+            "rope_parameters": {"full_attention": {"rope_type": "proportional", "rope_theta": 1e6,
+                                                   "partial_rotary_factor": 0.25},
+                                "sliding_attention": {"rope_type": "default", "rope_theta": 1e4}}}
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_a_proportional_rope_is_judged_on_its_rotating_pairs(tmp_path) -> None:
+    """A proportional rope's NoPE pairs (frequency 0) carry no position: the report judges the 32 rotating pairs,
+    whose slowest turns at base^(-2*31/256) (the full head's spacing), and the CLI answers without a traceback."""
+    from rope_sym.models.hf_config import from_hf_config
+    from rope_sym.scaling import inv_freq
+
+    model = from_hf_config(_proportional_model(131072), name="proportional")
+    report = model_report(model)
+    full = inv_freq(model.rope, 131072)
+    assert full.size == 128 and np.count_nonzero(full) == 32  # the model code's buffer, NoPE pairs included
+    assert len(report["inv_freq"]) == 32 and min(report["inv_freq"]) > 0
+    assert report["nominal_theta_min"] == pytest.approx(1e6 ** (-62 / 256), rel=1e-14)
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(_proportional_model(131072)))
+    done = verify("model", str(path))
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+
+
+def test_the_critical_pair_of_a_proportional_rope_uses_the_full_head_spacing() -> None:
+    """Liu et al.'s critical pair counts the pairs whose period is below T in the frequencies the model uses:
+    ``base^(-2i/head_dim)`` for a proportional rope. Counted here from those frequencies, not from the formula."""
+    from rope_sym.models.hf_config import from_hf_config
+    from rope_sym.real.evidence import expected_reach
+    from rope_sym.scaling import inv_freq
+
+    short = from_hf_config(_proportional_model(128), name="short")  # T = 128: some rotating pairs never turned
+    theta = inv_freq(short.rope, 128)
+    turned = int(np.count_nonzero((theta > 0) & (2 * np.pi / np.where(theta > 0, theta, 1.0) < 128)))
+    reach = expected_reach(short)
+    assert reach["critical_pair"] == turned and turned < 32
+    assert reach["law"] == pytest.approx(2 * np.pi / theta[turned], rel=1e-12)
+    long = from_hf_config(_proportional_model(131072), name="long")  # every rotating pair turned: no limit
+    assert math.isinf(expected_reach(long)["law"])

@@ -4,6 +4,7 @@ shared by ``verify recommend`` and ``verify model``."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from verify.report import format_number
@@ -12,9 +13,13 @@ from verify.serving_text import wrap
 
 def expected_lines(expected: dict[str, Any], width: int) -> list[str]:
     """The expected reach, saying what it rests on."""
-    law = (f"Liu et al.'s extrapolation law puts the reach at {format_number(round(expected['law']))} tokens "
-           f"(critical pair {expected['critical_pair']} at the pre-training length "
-           f"{format_number(expected['train_context'])})")
+    train = format_number(expected["train_context"])
+    if math.isinf(expected["law"]):  # the critical pair does not rotate (a proportional rope's NoPE pairs)
+        law = (f"Liu et al.'s extrapolation law sets no limit (every rotating pair completed a turn at the "
+               f"pre-training length {train})")
+    else:
+        law = (f"Liu et al.'s extrapolation law puts the reach at {format_number(round(expected['law']))} tokens "
+               f"(critical pair {expected['critical_pair']} at the pre-training length {train})")
     measured = expected["measured"]
     if measured is None:
         record = "; ".join(f"{r['model']}: law {format_number(round(r['law']))}, measured up to "

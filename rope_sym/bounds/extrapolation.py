@@ -20,8 +20,9 @@ Counting it as seen would give ``floor(x) + 1``; the two differ only when ``x`` 
 count is decided exactly here (each period compared with ``T`` at 50 digits and more), not by rounding ``x`` in
 float64. ``T <= 2 pi`` leaves even pair 0 (period ``2 pi``) short of a turn: ``i_c = 0``, ``T_extra = 2 pi``.
 
-``head_dim`` is the ``d`` of the spectrum ``b^(-2i/d)``: the rotary dim (``RopeConfig.rotary_dim``), or the full
-head dim for a ``proportional`` rope, whose frequencies use it.
+``head_dim`` is the ``d`` of the spectrum ``b^(-2i/d)`` (``RopeConfig.spectrum_dim``): the rotary dim, or the
+full head dim for a ``proportional`` rope, whose frequencies use it; its NoPE pairs have frequency 0, so a critical
+pair among them gives no limit (``inf``).
 
 Under a retrofit the critical pair stays the one fixed by pre-training ``(b, T)``; the limit is its period in the
 effective spectrum, ``T_extra' = 2 pi / theta'_{i_c}``: ``2 pi b'^(d_extra/d)`` for a new base ``b'`` (NTK-aware

@@ -22,9 +22,10 @@ from rope_sym.bounds.zone import failing, zone_report
 from rope_sym.errors import RopeSymError
 from rope_sym.models.hf_config import ModelRope
 from rope_sym.models.registry import MODELS, get_model
-from rope_sym.scaling import attention_factor, effective_theta_min, inv_freq
+from rope_sym.scaling import attention_factor, effective_theta_min, rotating_frequencies
 from rope_sym.spectrum.spec import RopeSpec, check_context
-from rope_sym.spectrum.theta import effective_base, theta_min
+from rope_sym.spectrum.theta import effective_base
+from rope_sym.spectrum.theta import frequencies as frequencies_of
 
 
 def resolve_model(source: Any, revision: str = "main") -> ModelRope:
@@ -74,7 +75,7 @@ def slowest_pair(model: ModelRope, context: float) -> tuple[float, float, float]
     theta_min, effective theta_min, effective base)`` at ``context`` tokens (the bounds depend on the frequencies
     only through ``theta_min``)."""
     rope = model.rope
-    nominal = theta_min(RopeSpec(rope.rotary_dim, rope.base))
+    nominal = float(frequencies_of(RopeSpec(rope.spectrum_dim, rope.base))[rope.rotary_dim // 2 - 1])
     effective = effective_theta_min(rope, context)
     return nominal, effective, effective_base(effective, rope.rotary_dim)
 
@@ -101,7 +102,7 @@ def model_report(model: ModelRope, context: float | None = None, dtype: str = "f
         depth = model.depth or 1
     rope = model.rope
     nominal, effective, base_eff = slowest_pair(model, context)
-    frequencies = inv_freq(rope, context)  # float64, exact: not the stored buffer
+    frequencies = rotating_frequencies(rope, context)  # float64, exact: not the stored buffer
     report = zone_report(base_eff, context, rope.rotary_dim, depth=depth, eps=eps, dtype=dtype, pipeline=pipeline,
                          frequencies=frequencies)
     verdict, violated, grade = judge(report, frequencies, context, str(dtype), pipeline)
@@ -184,7 +185,7 @@ def per_layer_verdicts(model: ModelRope, context: float, depth: int, eps: float,
             count = model.depth - model.nope_layers  # the layers with RoPE
         theta = effective_theta_min(rope, seen)
         base_eff = effective_base(theta, rope.rotary_dim)
-        layer_frequencies = inv_freq(rope, seen)
+        layer_frequencies = rotating_frequencies(rope, seen)
         layer = zone_report(base_eff, seen, rope.rotary_dim, depth=depth, eps=eps, dtype=dtype, pipeline=pipeline,
                             frequencies=layer_frequencies)
         verdict, violated, grade = judge(layer, layer_frequencies, seen, dtype, pipeline)

@@ -90,8 +90,8 @@ def phase_range_reach(trained: RopeConfig, rope: RopeConfig, length: tuple[float
     below the critical pair's prediction, to where that pair leaves its range. None when every pair saw a turn."""
     theta = np.asarray(inv_freq(trained, context), dtype=np.float64)
     moved = np.asarray(inv_freq(rope, context), dtype=np.float64)
-    low_c = critical_pair(trained.rotary_dim, trained.base, length[0])
-    high_c = critical_pair(trained.rotary_dim, trained.base, length[1])
+    low_c = critical_pair(trained.spectrum_dim, trained.base, length[0])
+    high_c = critical_pair(trained.spectrum_dim, trained.base, length[1])
     if low_c is None or high_c is None:
         return None
 
@@ -152,14 +152,14 @@ def assess(trained: RopeConfig, train_context: int, curves: Sequence[dict[str, A
         m = measured[c["label"]]
         rope_data: dict[str, Any] = next(iter(c["rope"].values()), {}) if c["rope"] else {}
         rope = trained if c["label"] == "trained" or not rope_data else rope_from_dict(trained, rope_data)
-        law = extrapolation_limit(trained.rotary_dim, trained.base, train_context,
+        law = extrapolation_limit(trained.spectrum_dim, trained.base, train_context,
                                   np.asarray(inv_freq(rope, train_context)))
         refined = None if length is None else phase_range_reach(trained, rope, length, train_context)
         rows.append({"label": c["label"], "measured": {"last_pass": m.last_pass, "first_fail": m.first_fail},
                      "law": law, "law_agrees": agrees((law, law), m),
                      "calibrated": None if refined is None else list(refined),
                      "calibrated_agrees": None if refined is None else agrees(refined, m)})
-    return {"train_context": train_context, "critical_pair": critical_pair(trained.rotary_dim, trained.base,
+    return {"train_context": train_context, "critical_pair": critical_pair(trained.spectrum_dim, trained.base,
                                                                            train_context),
             "calibrated_length": None if length is None else list(length), "rows": rows}
 
@@ -210,8 +210,8 @@ def expected_reach(model: ModelRope) -> dict[str, Any]:
 
     rope = model.rope
     train = pretraining_length(model)
-    law = law_reach(rope.rotary_dim, rope.base, train, rope if rope.rope_type != "default" else None, train)
-    out: dict[str, Any] = {"train_context": train, "critical_pair": critical_pair(rope.rotary_dim, rope.base, train),
+    law = law_reach(rope.spectrum_dim, rope.base, train, rope if rope.rope_type != "default" else None, train)
+    out: dict[str, Any] = {"train_context": train, "critical_pair": critical_pair(rope.spectrum_dim, rope.base, train),
                            "law": law, "basis": "law", "up_to": law, "measured": None,
                            "calibrated_length": None, "evidence": None}
     record = matching_evidence(model)
@@ -292,7 +292,7 @@ def interpolation_factor_for(model: ModelRope, kind: str, target: float,
         if length is not None:
             interval = phase_range_reach(rope, moved, (length[0], length[1]), train)
             return math.inf if interval is None else interval[0]
-        return extrapolation_limit(rope.rotary_dim, rope.base, train, np.asarray(inv_freq(moved, train)))
+        return extrapolation_limit(rope.spectrum_dim, rope.base, train, np.asarray(inv_freq(moved, train)))
 
     if reach(1.0) >= target:
         return 1.0

@@ -10,10 +10,12 @@ from rope_sym.scaling.variants import (
     effective_theta_min,
     inv_freq,
     longrope_factor,
+    rotating_frequencies,
     yarn_correction_range,
 )
 
 __all__ = [
     "REQUIRED_KEYS", "ROPE_TYPES", "VARIANTS", "InvalidRopeConfig", "RopeConfig", "Variant", "attention_factor",
-    "default_inv_freq", "effective_theta_min", "inv_freq", "longrope_factor", "yarn_correction_range",
+    "default_inv_freq", "effective_theta_min", "inv_freq", "longrope_factor", "rotating_frequencies",
+    "yarn_correction_range",
 ]

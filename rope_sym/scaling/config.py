@@ -65,6 +65,9 @@ class RopeConfig:
     extra: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
     rotary_dim: int = field(init=False, repr=False, compare=False)
     """``int(head_dim * partial_rotary_factor)`` (for ``proportional``: twice the number of rotating pairs)."""
+    spectrum_dim: int = field(init=False, repr=False, compare=False)
+    """The ``d`` of the frequencies ``base^(-2i/d)``: ``rotary_dim``, or the full ``head_dim`` for a
+    ``proportional`` rope (Gemma 4), whose rotating pairs keep the full head's spacing."""
 
     def __post_init__(self) -> None:
         if self.rope_type not in ROPE_TYPES:
@@ -76,6 +79,7 @@ class RopeConfig:
             RopeSpec(self.head_dim, self.base)
             rotary = 2 * int(self.partial_rotary_factor * self.head_dim // 2)
         object.__setattr__(self, "rotary_dim", rotary)  # stored: every spectrum and bound reads it
+        object.__setattr__(self, "spectrum_dim", self.head_dim if self.rope_type == "proportional" else rotary)
         for key in REQUIRED_KEYS[self.rope_type]:
             if getattr(self, key) is None:
                 raise InvalidRopeConfig(f"rope type {self.rope_type!r} requires the key {key!r}")

@@ -202,6 +202,12 @@ def inv_freq(rope: RopeConfig, seq_len: float | None = None) -> Array:
     return VARIANTS[rope.rope_type].inv_freq(rope, seq_len)
 
 
+def rotating_frequencies(rope: RopeConfig, seq_len: float | None = None) -> Array:
+    """``inv_freq`` of the pairs that rotate: the first ``rotary_dim / 2`` (a ``proportional`` rope's NoPE pairs,
+    at frequency 0, carry no position, so no positional bound or law applies to them)."""
+    return inv_freq(rope, seq_len)[: rope.rotary_dim // 2]
+
+
 def attention_factor(rope: RopeConfig) -> float:
     """The factor on cos and sin (logits scale by its square); 1 except for ``yarn`` and ``longrope``."""
     return VARIANTS[rope.rope_type].attention_factor(rope)
