@@ -1,7 +1,8 @@
 """Trace one run of ``python -m verify ...`` and count how it walks through the repository's files.
 
 Usage: ``python tools/walk.py erasure --base 5e5 --head-dim 128 --context 4096`` (any ``verify`` arguments);
-``--steps`` also lists every step that returns.
+``--steps`` also lists every step that returns; ``--into FILE`` counts the steps into one file (``--into
+rope_sym/bounds/closed_forms.py``: how often the run enters the closed forms, and from where).
 
 How it counts (``sys.setprofile``, Python ``call`` events only): a *step* is a call from code in one repository
 file (``rope_sym/``, ``derivations/``, ``verify/``) into a function of another; frames of other code (numpy, the
@@ -30,8 +31,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = tuple(str(ROOT / p) + "/" for p in ("rope_sym", "derivations", "verify"))
 
-Step = tuple[str, str, str]
-"""``(from file, to file, to function)``."""
+Step = tuple[str, str, str, str]
+"""``(from file, to file, to function, from function)``."""
 
 
 def _repo_frame(frame: FrameType | None) -> FrameType | None:
@@ -70,7 +71,7 @@ def trace(argv: list[str]) -> tuple[list[Step], int]:
         if _in_module_body(frame, here):
             return
         steps.append((_relative(caller.f_code.co_filename), _relative(frame.f_code.co_filename),
-                      frame.f_code.co_name))
+                      frame.f_code.co_name, caller.f_code.co_name))
 
     out = io.StringIO()
     sys.setprofile(profile)
@@ -88,7 +89,7 @@ def returns(steps: list[Step]) -> tuple[int, list[tuple[str, str]], list[tuple[s
     read: set[tuple[str, str]] = set()
     back: dict[tuple[str, str], None] = {}
     to_read: dict[tuple[str, str], None] = {}
-    for source, target, function in steps:
+    for source, target, function, _ in steps:
         entered.add(source)
         if target in entered:
             back[source, target] = None
@@ -99,12 +100,32 @@ def returns(steps: list[Step]) -> tuple[int, list[tuple[str, str]], list[tuple[s
     return len(entered), list(back), list(to_read)
 
 
+def entries_into(steps: list[Step], target: str) -> tuple[list[str], list[str]]:
+    """The places the walk enters ``target`` from: the distinct calling functions (``file:function``, a call site
+    the reader must follow into it) and the distinct calling files."""
+    sites: dict[str, None] = {}
+    files: dict[str, None] = {}
+    for source, to, _, caller in steps:
+        if to == target and source != target:
+            sites[f"{source}:{caller}"] = None
+            files[source] = None
+    return list(sites), list(files)
+
+
 def main() -> int:
-    argv = [a for a in sys.argv[1:] if a != "--steps"]
+    args = sys.argv[1:]
+    into = None
+    if "--into" in args:
+        at = args.index("--into")
+        into, args = args[at + 1], args[:at] + args[at + 2:]
+    argv = [a for a in args if a != "--steps"]
     steps, status = trace(argv)
     files, back, to_read = returns(steps)
     print(f"verify {' '.join(argv)}: exit {status}; {files} files entered; {len(back)} returns to a file left "
           f"before, {len(to_read)} of them to read new code")
+    if into is not None:
+        sites, callers = entries_into(steps, into)
+        print(f"  {into}: entered from {len(sites)} call sites in {len(callers)} files: {', '.join(sites) or 'none'}")
     if "--steps" in sys.argv:
         for source, target in back:
             print(f"  {'read' if (source, target) in to_read else '    '}  {source} -> {target}")
