@@ -6,8 +6,6 @@ from rope_sym.bounds.closed_forms import (
     DEFAULT_EPS,
     acos_root,
     aliasing_base,
-    check_depth,
-    check_eps,
     dc_stability_base,
     depth_base,
     eps_mach_of,
@@ -36,7 +34,7 @@ from rope_sym.bounds.table import (
 from rope_sym.bounds.zone import summary_line, zone_report
 
 # the slowest frequency and its inverse are the spectrum's; the bounds read them through these names too
-from rope_sym.spectrum.spec import FORMS, Form, check_form, check_rotary_dim
+from rope_sym.spectrum.spec import FORMS, Form, check_depth, check_eps, check_form, check_rotary_dim
 from rope_sym.spectrum.theta import effective_base, theta_min_of
 
 __all__ = [

@@ -28,15 +28,12 @@ from rope_sym.formats import get_format
 from rope_sym.spectrum.spec import (
     Form,
     check_context,
+    check_depth,
+    check_eps,
     check_form,
-    check_positive_integer,
     check_rotary_dim,
-    finite_real,
 )
 from rope_sym.spectrum.theta import checked_power, exponent
-
-MAX_DEPTH = 10**9
-"""Largest depth accepted (layers): far beyond any model, small enough for float64 arithmetic on it."""
 
 #: Default coherence threshold: ``cos(L * theta_min) >= 1/2``, i.e. the slowest oscillator drifts by at most
 #: ``pi/3`` over the context (the value of the reference's worked check, eps = 0.5).
@@ -46,19 +43,6 @@ EpsConvention = Literal["eps", "unit_roundoff"]
 
 
 # ----------------------------------------------------------------------------------------------- validation
-
-
-def check_eps(eps: object, name: str = "eps") -> float:
-    """A finite real in the open interval ``(0, 1)``."""
-    e = finite_real(eps, name)
-    if not 0.0 < e < 1.0:
-        raise InvalidRopeSpec(f"{name} must be in the open interval (0, 1), got {eps!r}")
-    return e
-
-
-def check_depth(depth: object) -> int:
-    """An integer in ``[1, MAX_DEPTH]`` (number of layers)."""
-    return check_positive_integer(depth, "depth", MAX_DEPTH)
 
 
 # -------------------------------------------------------------------------------------------------- helpers

@@ -29,7 +29,7 @@ from rope_sym.bounds.walls import code_wall_base, last_unerased
 from rope_sym.erasure.laws import cast_fraction, erased_by_law
 from rope_sym.models.hf_config import ModelRope
 from rope_sym.pipelines.table import check_dtype, check_pipeline, pipeline_formats
-from rope_sym.spectrum.spec import check_context
+from rope_sym.spectrum.spec import check_context, check_depth, check_eps
 
 
 def recommend(context: float, rotary_dim: int, depth: int = 1, eps: float = cf.DEFAULT_EPS, dtype: str = "fp32",
@@ -96,8 +96,8 @@ def model_reach(model: ModelRope, target_context: float | None = None, depth: in
     from rope_sym.bounds.models import judged_context, slowest_pair
 
     own, rule = judged_context(model)
-    n = cf.check_depth(depth if depth is not None else (model.depth or 1))
-    a = cf.acos_root(cf.check_eps(eps), n)
+    n = check_depth(depth if depth is not None else (model.depth or 1))
+    a = cf.acos_root(check_eps(eps), n)
     _, theta, base_eff = slowest_pair(model, own)
     positions = 2 ** pipeline_formats(dtype, pipeline).position.precision + 1
     lower_reach = a / theta  # the depth bound L theta_min <= A, solved for L

@@ -18,7 +18,7 @@ import mpmath
 
 from rope_sym.bounds import closed_forms as cf
 from rope_sym.bounds.conditions import depth_ok, for_all_positions, theta_of
-from rope_sym.spectrum.spec import check_context, check_rotary_dim
+from rope_sym.spectrum.spec import check_context, check_depth, check_eps, check_rotary_dim
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,8 @@ class Setting:
     @classmethod
     def of(cls, context: object, rotary_dim: object, eps: object, depth: object, eps_mach: object) -> Setting:
         """The setting of user-given numbers, each validated (one-line ``InvalidRopeSpec`` naming the bad one)."""
-        return cls(check_context(context), check_rotary_dim(rotary_dim, "exact"), cf.check_eps(eps),
-                   cf.check_depth(depth), cf.check_eps(eps_mach, "eps_mach"))
+        return cls(check_context(context), check_rotary_dim(rotary_dim, "exact"), check_eps(eps),
+                   check_depth(depth), check_eps(eps_mach, "eps_mach"))
 
 
 Condition = Callable[[Any, Setting, str, bool], tuple[bool, str]]

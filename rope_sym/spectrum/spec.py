@@ -1,4 +1,5 @@
-"""The RoPE description (head dim, base, rotary fraction) and validation of user-given numbers."""
+"""The RoPE description (head dim, base, rotary fraction) and validation of user-given numbers (the RoPE's, and
+the bounds' coherence ``eps``, depth and closed-form ``form``: each is checked once, where it enters)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from rope_sym.errors import InvalidRopeSpec
 MAX_HEAD_DIM = 1 << 14
 """Largest head (or rotary) dim accepted: far above any model's (at most 576 today), and small enough that a
 block of the erasure scan (positions x pairs) stays within memory."""
+
+MAX_DEPTH = 10**9
+"""Largest depth accepted (layers): far beyond any model, small enough for float64 arithmetic on it."""
 
 
 def finite_real(value: object, name: str) -> float:
@@ -91,6 +95,19 @@ def check_rotary_dim(rotary_dim: object, form: str = "exact") -> int:
                               f"for every base), got {d}")
     return d
 
+
+
+def check_eps(eps: object, name: str = "eps") -> float:
+    """A finite real in the open interval ``(0, 1)``."""
+    e = finite_real(eps, name)
+    if not 0.0 < e < 1.0:
+        raise InvalidRopeSpec(f"{name} must be in the open interval (0, 1), got {eps!r}")
+    return e
+
+
+def check_depth(depth: object) -> int:
+    """An integer in ``[1, MAX_DEPTH]`` (number of layers)."""
+    return check_positive_integer(depth, "depth", MAX_DEPTH)
 
 
 @dataclass(frozen=True)
