@@ -446,7 +446,7 @@ def test_cli_confirm_json_agrees(capsys):
 
 def test_cli_confirm_text_verdict(capsys):
     assert main(["confirm", "--base", "1e4", "--head-dim", "16", "--context", "1024", "--device", "cpu"]) == 0
-    assert "verdict: figures agree" in capsys.readouterr().out
+    assert "agreement: figures agree" in capsys.readouterr().out
 
 
 def test_cli_attention_json(capsys):

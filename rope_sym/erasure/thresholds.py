@@ -1,4 +1,4 @@
-"""The two numbers every erasure verdict rests on, in one place both the scan's report and the laws read.
+"""The two numbers every erasure finding rests on, in one place both the scan's report and the laws read.
 
 - ``ERASED_FRACTION``: a pair is erased when *more than* this fraction of its one-token steps leave its code
   unchanged (``>``, so a pair sitting exactly on one half is not erased);

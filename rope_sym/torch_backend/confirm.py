@@ -89,7 +89,7 @@ class StageComparison:
 
 @dataclass
 class FigureComparison:
-    """One erasure figure from both backends, the budget its difference must stay within, and the verdict."""
+    """One erasure figure from both backends, the budget its difference must stay within, and whether it does."""
 
     figure: str
     emulated: Any

@@ -86,8 +86,8 @@ def direct_threshold(bound: Bound, s: Setting, form: str) -> mpmath.mpf:
 
 def closed_form(bound: Bound, s: Setting, form: str) -> tuple[mpmath.mpf, float]:
     """The record's closed form at setting ``s``, and the relative agreement to expect from its type (a float
-    carries 53 bits: 1e-14 allows a few ulp; anything else 1e-30). The verdict is soundness and tightness at
-    ``1 +- DELTA``; the gap is a reported figure (a float evaluation of ``acos(eps^(1/N))`` near 1 is
+    carries 53 bits: 1e-14 allows a few ulp; anything else 1e-30). The finding (``Tightness``) is soundness and
+    tightness at ``1 +- DELTA``; the gap is a reported figure (a float evaluation of ``acos(eps^(1/N))`` near 1 is
     ill-conditioned and loses a few more digits, e.g. 2.6e-14 at eps 0.9, N 96)."""
     value = bound.base_of(s, form)  # type: ignore[arg-type]
     tolerance = 1e-14 if isinstance(value, float) else 1e-30

@@ -51,7 +51,7 @@ def confirmation_document(c: Confirmation) -> Document:
     doc.line()
     for line in [f"cause: {note}" for note in c.notes] or ["no local mismatch: torch equals the exact emulation"]:
         doc.line(line)
-    doc.line(f"verdict: {'figures agree' if c.agree else 'figures DISAGREE beyond the mismatch budget'}")
+    doc.line(f"agreement: {'figures agree' if c.agree else 'figures DISAGREE beyond the mismatch budget'}")
     return doc
 
 
