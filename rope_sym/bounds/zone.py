@@ -57,7 +57,8 @@ def zone_report(base: float, context: float, rotary_dim: int, depth: int = 1, ep
         paper, exact = bound.base_of(setting, "paper"), bound.base_of(setting, "exact")
         bounds_obj[bound.name] = {"side": bound.side, "paper": float(paper), "exact": float(exact),
                                   "holds": bool(bound.holds(B, exact))}
-    bounds_obj["precision"]["eps_format"] = str(dtype)
+        if "eps_mach" in bound.reads:  # say which format's eps_mach it read
+            bounds_obj[bound.name]["eps_format"] = str(dtype)
     lower = max(bounds_obj[name]["exact"] for name in LOWER_BOUNDS)
     upper_paper = min(v["exact"] for v in bounds_obj.values() if v["side"] == "upper")
     lower_holds = all(bounds_obj[name]["holds"] for name in LOWER_BOUNDS)
