@@ -127,3 +127,15 @@ def test_cli_bad_config_is_one_line_and_exit_2(tmp_path: Path) -> None:
     run = subprocess.run([sys.executable, "-m", "verify", "model", str(path)], capture_output=True, text=True)
     assert run.returncode == 2
     assert run.stderr.strip().count("\n") == 0 and "factor" in run.stderr
+
+
+def test_longrope_with_an_original_length_of_one_is_refused_not_a_division_by_zero():
+    """LongRoPE's attention factor sqrt(1 + ln s / ln L0) divides by ln 1 = 0 (transformers too raises
+    ZeroDivisionError); the config is refused with a one-line error unless it gives its own attention factor."""
+    config = {"hidden_size": 512, "num_attention_heads": 8, "max_position_embeddings": 16,
+              "rope_scaling": {"rope_type": "longrope", "rope_theta": 1e4, "original_max_position_embeddings": 1,
+                               "short_factor": [1.0] * 32, "long_factor": [2.0] * 32}}
+    with pytest.raises(InvalidRopeConfig, match="original_max_position_embeddings' L0 >= 2"):
+        from_hf_config(config)
+    given = {**config, "rope_scaling": {**config["rope_scaling"], "attention_factor": 1.0}}
+    assert from_hf_config(given).rope.attention_factor == 1.0

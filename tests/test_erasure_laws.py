@@ -118,3 +118,20 @@ def test_a_window_wholly_past_fp16s_range_stores_one_position():
 
     assert stored_position_count("fp16", 70_064, 70_000) == 1  # every position rounds to inf
     assert stored_position_count("fp16", 65_600, 65_500) == 2  # 65504 and inf
+
+
+def test_a_frequency_that_underflows_to_zero_is_a_frozen_erased_pair():
+    """An fp16 inv_freq buffer flushes frequencies below 2^-25 to 0 (a base of 1e9 at head dim 128): such a pair
+    never rotates, so every step leaves its stored cos/sin unchanged (fraction 1). The laws divided by the window's
+    phase span (0) and crashed with ZeroDivisionError (`verify zone --base 1e9 --dtype fp16 --pipeline
+    invfreq-cast`)."""
+    spectrum = frequencies(RopeSpec(128, 1e9))
+    stored = buffer_from_frequencies(spectrum, "fp16", "invfreq-cast")
+    assert (stored == 0).any() and (spectrum > 0).all()
+    assert laws.cast_fraction(np.array([0.0, 1e-3]), "fp16", 0, 4096)[0] == 1.0
+    query = np.asarray(round_to(default_query(RopeSpec(4, 10.0)), get_format("fp16")), dtype=np.float64)
+    assert laws.rotated_fraction(np.array([0.0, 1e-3]), query, "fp16", 0, 4096)[0] == 1.0
+    levels = {level.level: level for level in derived_levels(spectrum, 4096, "fp16", "invfreq-cast")}
+    code = levels["code"]
+    assert code.erased_pairs is not None and code.erased_pairs >= int((stored == 0).sum())
+    assert code.fractions is not None and all(f == 1.0 for f, th in zip(code.fractions, stored) if th == 0)

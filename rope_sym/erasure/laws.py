@@ -136,7 +136,9 @@ def cast_fraction(theta: ArrayLike, fmt: FloatFormat | str, start: int, end: int
     out = np.empty(frequencies.shape)
     for k, th in enumerate(frequencies):
         a, b = start * float(th), (end - 1) * float(th)
-        out[k] = _mirrored_integral(nodes[k], values[k], a, b) / (b - a)
+        # a frequency of 0 (an fp16 inv_freq buffer underflows below 2^-24) never moves the phase: every step
+        # leaves the pair unchanged, E = 1
+        out[k] = 1.0 if b == a else _mirrored_integral(nodes[k], values[k], a, b) / (b - a)
     return out
 
 
@@ -278,7 +280,7 @@ def rotated_fraction(theta: ArrayLike, x: ArrayLike, fmt: FloatFormat | str, sta
             return k * period + float(np.interp(y - k * math.pi, nodes[row], values[row]))
 
         a, b = start * float(th), (end - 1) * float(th)
-        out[i] = (G(b) - G(a)) / (b - a)
+        out[i] = 1.0 if b == a else (G(b) - G(a)) / (b - a)  # a frozen pair (theta 0): every step unchanged
     return out
 
 

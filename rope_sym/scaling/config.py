@@ -101,3 +101,11 @@ class RopeConfig:
                         f"{key!r} must have rotary_dim/2 = {self.rotary_dim // 2} entries, got {len(values)}")
                 if not all(_finite(v) and v > 0 for v in values):
                     raise InvalidRopeConfig(f"{key!r} entries must be finite numbers > 0")
+            # the attention factor sqrt(1 + ln s / ln L0) (s > 1, none given) divides by ln L0 = 0 at L0 = 1
+            original = self.original_max_position_embeddings
+            scale = self.factor if self.factor is not None else (
+                self.max_position_embeddings / original if self.max_position_embeddings and original else 1.0)
+            if self.attention_factor is None and original == 1 and scale > 1.0:
+                raise InvalidRopeConfig("longrope's attention factor sqrt(1 + ln s / ln L0) needs "
+                                        "'original_max_position_embeddings' L0 >= 2, got 1 (or give "
+                                        "'attention_factor')")

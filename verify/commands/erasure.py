@@ -136,12 +136,15 @@ def _model_setting(args: argparse.Namespace) -> tuple[RopeSpec, float, NDArray[n
             raise UsageError("erasure needs --base, --head-dim and --context (or --model)")
         return spec_from_args(args), args.context, None
     from rope_sym.bounds.models import judged_context, resolve_model
-    from rope_sym.scaling import inv_freq
+    from rope_sym.scaling import rotating_frequencies
 
     model = resolve_model(args.model)
     context, _ = judged_context(model, args.context)
     rope = model.rope
-    return RopeSpec(rope.head_dim, rope.base, rope.partial_rotary_factor), context, inv_freq(rope, context)
+    # the rotating pairs: a proportional rope's NoPE pairs (frequency 0) carry no position to erase
+    fraction = rope.rotary_dim / rope.head_dim if rope.rope_type == "proportional" else rope.partial_rotary_factor
+    spec = RopeSpec(rope.head_dim, rope.base, fraction)
+    return spec, context, rotating_frequencies(rope, context)
 
 
 def _run(args: argparse.Namespace) -> int:
