@@ -121,3 +121,20 @@ def test_recommend_prints_pasteable_blocks_within_100_columns() -> None:
     assert serving["headroom"]["suggested_s"] >= serving["headroom"]["minimal_s"]
     assert json.loads(blocks["vllm"]["hf_overrides"]) == blocks["hf"]["v5"]
     assert "--rope-scaling yarn" in blocks["llama_cpp"]["command"]
+
+
+def test_a_proportional_rope_gets_the_bounds_and_a_reason_not_a_false_factor_error(tmp_path) -> None:
+    """Gemma 4's global layers (``proportional``): no retrofit is written for them, so ``recommend --context``
+    answers with the bounds' divisor and the one reason, exit 0 (it used to stop with "'factor' must be a finite
+    number >= 1, got 6.04e-05", a retrofit built with the rotary dim's spacing)."""
+    config = {"model_type": "gemma4_text", "hidden_size": 2560, "num_attention_heads": 8, "head_dim": 256,
+              "num_hidden_layers": 4, "max_position_embeddings": 131072,
+              "rope_parameters": {"rope_type": "proportional", "rope_theta": 1e6, "partial_rotary_factor": 0.25}}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    done = subprocess.run([sys.executable, "-m", "verify", "recommend", "--model", str(path), "--context", "262144",
+                           "--json"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert "proportional rope" in report["target"]["retrofit_error"] and report["serving"]["blocks"] is None
+    assert report["target"]["bounds_factor"] > 1.0

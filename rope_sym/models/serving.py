@@ -100,6 +100,10 @@ def retrofit(model: ModelRope, kind: str, s: float, target_context: float) -> Re
         raise InvalidRetrofit(f"a retrofit factor must be >= 1, got {s:g}")
     target = math.ceil(check_context(target_context))
     rope = model.rope
+    if rope.rope_type == "proportional":
+        raise InvalidRetrofit(f"{model.name}: a proportional rope (Gemma 4's global layers) has no retrofit written "
+                              "here yet: transformers' proportional type takes only a factor or a new base, spaced by "
+                              "the full head dim, and its NoPE pairs carry no position to stretch")
     if model.context is None:
         raise InvalidRetrofit(f"{model.name}: config has no 'max_position_embeddings', so the pre-training length "
                               "a retrofit extends is unknown")

@@ -70,6 +70,7 @@ def _run(args: argparse.Namespace) -> int:
     doc = Document()  # prose (wrapped to the width in the table format, whole in markdown)
     if args.model:
         from rope_sym.bounds.models import resolve_model
+        from rope_sym.models.serving import InvalidRetrofit
         from rope_sym.real.evidence import expected_reach, interpolation_factor_for, retrofit_evidence
 
         model = resolve_model(args.model, args.revision)
@@ -79,8 +80,12 @@ def _run(args: argparse.Namespace) -> int:
         if "target" in reach:
             t = reach["target"]
             length = expected["calibrated_length"]
-            evidence_s = interpolation_factor_for(model, args.retrofit, t["context"],
-                                                  None if length is None else (length[0], length[1]))
+            try:
+                evidence_s = interpolation_factor_for(model, args.retrofit, t["context"],
+                                                      None if length is None else (length[0], length[1]))
+            except InvalidRetrofit as exc:  # no retrofit of this model can be written: say why, once
+                evidence_s = math.inf
+                t["retrofit_error"] = str(exc)
             t["bounds_factor"] = t["factor"]
             t["expected_factor"] = None if math.isinf(evidence_s) else evidence_s
             if not math.isinf(evidence_s):  # both: the bounds' necessary factor and the reach's
@@ -117,6 +122,10 @@ def _run(args: argparse.Namespace) -> int:
                 lines += wrap(f"a context of {format_number(t['context'])} needs no scaling (s = 1)"
                               + ("; serving it still needs the longer length written:" if reach["serving"]["blocks"]
                                  else ""), width)
+            elif t.get("retrofit_error"):
+                lines += wrap(f"a context of {format_number(t['context'])} needs the slowest frequency divided by "
+                              f"{t['bounds_factor']:.4g} to pass the bounds, and no retrofit is written for it: "
+                              f"{t['retrofit_error']}", width)
             else:
                 reach_part = (f"{t['expected_factor']:.4g} for the expected reach ({expected['basis']}) to cover it"
                               if t["expected_factor"] is not None else
@@ -142,7 +151,7 @@ def _run(args: argparse.Namespace) -> int:
                 blocks = render_serving(serving["blocks"], width, serving["headroom"]).split("\n")
                 markdown = output_format(args) == "markdown"  # a fence keeps the JSON and commands verbatim
                 lines += ["", "```text", *blocks, "```"] if markdown else blocks
-            elif serving.get("error"):
+            elif serving.get("error") and not t.get("retrofit_error"):
                 lines += wrap(f"no {args.retrofit} retrofit to paste: {serving['error']}", width)
         doc.line("\n".join(lines))
         show(args, doc)
