@@ -25,8 +25,8 @@ from rope_sym.spectrum.spec import check_context, check_depth, check_eps, check_
 class Setting:
     """What a bound may depend on: context ``L``, rotary dim ``d``, coherence ``eps``, depth ``N`` and the phase
     format's ``eps_mach``; ``depth_phase = arccos(eps^(1/N))`` is derived from them (the slowest pair's phase at
-    the depth bound). Build one from user input with :meth:`Setting.of`: it validates each number once, and the
-    records then evaluate on it without checking again."""
+    the depth bound). Build one from user input with :meth:`Setting.of`, which validates each number where it enters
+    (one-line errors); the records evaluate on it (their closed forms keep their own checks, for direct callers)."""
 
     context: float
     rotary_dim: int

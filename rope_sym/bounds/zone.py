@@ -50,7 +50,7 @@ def zone_report(base: float, context: float, rotary_dim: int, depth: int = 1, ep
     """
     B = check_base(base)
     fmt, pipe = check_dtype(dtype), check_pipeline(pipeline)
-    setting = Setting.of(context, rotary_dim, eps, depth, fmt.eps)  # validated once; the records trust it
+    setting = Setting.of(context, rotary_dim, eps, depth, fmt.eps)  # validated where it enters
     L, d, e, n, eps_mach = setting.context, setting.rotary_dim, setting.eps, setting.depth, setting.eps_mach
     bounds_obj: dict[str, dict[str, Any]] = {}
     for bound in BOUNDS:
