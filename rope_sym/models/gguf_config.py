@@ -88,14 +88,17 @@ class _Cursor:
     def fail(self, problem: str) -> GgufError:
         return GgufError(f"cannot read GGUF file {str(self.path)!r}: {problem}")
 
+    def require(self, n_bytes: int, what: str) -> None:
+        """Fail unless ``n_bytes`` bytes remain from the current position."""
+        if n_bytes < 0 or self.pos + n_bytes > self.size:
+            raise self.fail(f"truncated or corrupt: {what} at byte {min(self.pos, self.size)} needs {n_bytes} "
+                            f"bytes, {max(self.size - self.pos, 0)} remain")
+
     def take(self, n_bytes: int, what: str) -> int:
         """Advance over ``n_bytes`` bytes; their start."""
-        start = self.pos
-        if n_bytes < 0 or start + n_bytes > self.size:
-            raise self.fail(f"truncated or corrupt: {what} at byte {start} needs {n_bytes} bytes, "
-                            f"{self.size - start} remain")
-        self.pos = start + n_bytes
-        return start
+        self.require(n_bytes, what)
+        self.pos += n_bytes
+        return self.pos - n_bytes
 
     def unpack(self, fmt: str, what: str, count: int = 1) -> tuple[Any, ...]:
         start = self.take(count * struct.calcsize(fmt), what)  # bounds first: a corrupt count allocates nothing
@@ -165,8 +168,7 @@ def _value(cursor: _Cursor, vtype: int, keep: bool, what: str, depth: int = 0) -
         return list(cursor.unpack(fmt, what, count))
     if etype not in _MIN_SIZE:
         raise cursor.fail(f"{what} is an array of unknown value type {etype}")
-    if count * _MIN_SIZE[etype] > cursor.size - cursor.pos:  # a corrupt count: refuse before looping over it
-        cursor.take(count * _MIN_SIZE[etype], what)
+    cursor.require(count * _MIN_SIZE[etype], what)  # a corrupt count: refuse before looping over it
     if etype == _STRING and not keep:
         _skip_strings(cursor, count, what)
         return None
@@ -227,6 +229,8 @@ def _read_mapped(cursor: _Cursor) -> tuple[dict[str, Any], dict[str, Any]]:
     if version not in SUPPORTED_GGUF_VERSIONS:
         raise cursor.fail(f"GGUF version {version} is not supported (known: 2, 3)")
     tensor_count, kv_count = cursor.unpack("Q", "the tensor and KV counts", 2)
+    # a corrupt count fails at once: a KV takes at least 13 bytes (key length, type, a u8), a tensor info 24
+    cursor.require(kv_count * 13 + tensor_count * 24, f"{kv_count} KVs and {tensor_count} tensor infos")
     meta: dict[str, Any] = {"GGUF.version": version, "GGUF.tensor_count": tensor_count, "GGUF.kv_count": kv_count}
     seen: set[str] = set()
     alignment_type = None
