@@ -44,12 +44,14 @@ here as llama.cpp applies them:
 
 from __future__ import annotations
 
+import math
+import mmap
+import struct
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from rope_sym.errors import RopeSymError
 from rope_sym.models.hf_config import InvalidRopeConfig, ModelRope, from_hf_config
 
 GGUF_MAGIC = b"GGUF"
@@ -76,37 +78,202 @@ def is_gguf(path: str | Path) -> bool:
         return False
 
 
-def _reader(path: Path) -> Any:
-    try:
-        import gguf
-    except ImportError:
-        raise RopeSymError(f"reading {path.name} needs the gguf package: {MODEL_EXTRA_INSTALL}") from None
+class _Cursor:
+    """Bounds-checked little- (or big-) endian reads from a GGUF file's bytes: a length that runs past the end of
+    the file is a ``GgufError`` before anything is allocated for it."""
+
+    def __init__(self, data: Any, order: str, path: Path) -> None:
+        self.data, self.order, self.path, self.pos, self.size = data, order, path, 0, len(data)
+
+    def fail(self, problem: str) -> GgufError:
+        return GgufError(f"cannot read GGUF file {str(self.path)!r}: {problem}")
+
+    def require(self, n_bytes: int, what: str) -> None:
+        """Fail unless ``n_bytes`` bytes remain from the current position."""
+        if n_bytes < 0 or self.pos + n_bytes > self.size:
+            raise self.fail(f"truncated or corrupt: {what} at byte {min(self.pos, self.size)} needs {n_bytes} "
+                            f"bytes, {max(self.size - self.pos, 0)} remain")
+
+    def take(self, n_bytes: int, what: str) -> int:
+        """Advance over ``n_bytes`` bytes; their start."""
+        self.require(n_bytes, what)
+        self.pos += n_bytes
+        return self.pos - n_bytes
+
+    def unpack(self, fmt: str, what: str, count: int = 1) -> tuple[Any, ...]:
+        start = self.take(count * struct.calcsize(fmt), what)  # bounds first: a corrupt count allocates nothing
+        return struct.unpack_from(f"{self.order}{count}{fmt}", self.data, start)
+
+    def scalar(self, fmt: str, what: str) -> Any:
+        return self.unpack(fmt, what)[0]
+
+    def text(self, what: str, keep: bool = True) -> str | None:
+        """A GGUF string (u64 byte count, then UTF-8); skipped unread when not ``keep``."""
+        n_bytes = self.scalar("Q", what)
+        start = self.take(n_bytes, what)
+        if not keep:
+            return None
+        try:
+            return bytes(self.data[start:start + n_bytes]).decode("utf-8")
+        except UnicodeDecodeError:
+            raise self.fail(f"{what} at byte {start} is not UTF-8") from None
+
+
+_SCALAR_FORMATS = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
+"""GGUF value types (ggml ``docs/gguf.md``): 0..7 = u8, i8, u16, i16, u32, i32, f32, bool; 10..12 = u64, i64, f64
+(as ``struct`` formats); 8 is a string, 9 an array."""
+_STRING, _ARRAY = 8, 9
+_MIN_SIZE = {_STRING: 8, _ARRAY: 12}
+"""Fewest bytes a string (its u64 length) or an array (element type u32 + count u64) occupies."""
+MAX_KEPT_ARRAY = 4096
+"""Arrays longer than this (vocabularies, token scores) are skipped, not read: no RoPE key is that long."""
+_MAX_NESTING = 8
+_TENSOR_FORMATS = {0: "f", 1: "e"}
+"""ggml tensor types whose values are read here: F32 (0) and F16 (1)."""
+_GGML_TYPE_NAMES = {0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 6: "Q5_0", 7: "Q5_1", 8: "Q8_0", 9: "Q8_1",
+                    10: "Q2_K", 11: "Q3_K", 12: "Q4_K", 13: "Q5_K", 14: "Q6_K", 15: "Q8_K", 24: "I8", 25: "I16",
+                    26: "I32", 27: "I64", 28: "F64", 30: "BF16"}
+SUPPORTED_GGUF_VERSIONS = (2, 3)
+DEFAULT_ALIGNMENT = 32
+RUNTIME_TENSORS = ("rope_freqs.weight",)
+"""Tensors whose values ``read_metadata`` returns (llama3 scaling's per-pair divisors)."""
+
+
+def _skipped_key(key: str) -> bool:
+    """The tokenizer's vocabulary (``tokenizer.ggml.*`` but its ``model`` and ``pre``) is skipped unread."""
+    return key.startswith("tokenizer.ggml.") and key not in ("tokenizer.ggml.model", "tokenizer.ggml.pre")
+
+
+def _value(cursor: _Cursor, vtype: int, keep: bool, what: str, depth: int = 0) -> Any:
+    """One GGUF value of type ``vtype`` (None when not ``keep``). An array is ``element type u32, count u64``,
+    then the elements: fixed-size elements are unpacked (or skipped) at once, strings walked by their lengths,
+    nested arrays read as nested lists."""
+    fmt = _SCALAR_FORMATS.get(vtype)
+    if fmt is not None:
+        return cursor.scalar(fmt, what)
+    if vtype == _STRING:
+        return cursor.text(what, keep)
+    if vtype != _ARRAY:
+        raise cursor.fail(f"{what} has unknown value type {vtype}")
+    if depth >= _MAX_NESTING:
+        raise cursor.fail(f"{what} nests arrays more than {_MAX_NESTING} deep")
+    etype = cursor.scalar("I", what)
+    count = cursor.scalar("Q", what)
+    keep = keep and count <= MAX_KEPT_ARRAY
+    fmt = _SCALAR_FORMATS.get(etype)
+    if fmt is not None:
+        if not keep:
+            cursor.take(count * struct.calcsize(fmt), what)
+            return None
+        return list(cursor.unpack(fmt, what, count))
+    if etype not in _MIN_SIZE:
+        raise cursor.fail(f"{what} is an array of unknown value type {etype}")
+    cursor.require(count * _MIN_SIZE[etype], what)  # a corrupt count: refuse before looping over it
+    if etype == _STRING and not keep:
+        _skip_strings(cursor, count, what)
+        return None
+    items = [_value(cursor, etype, keep, what, depth + 1) for _ in range(count)]
+    return items if keep else None
+
+
+def _skip_strings(cursor: _Cursor, count: int, what: str) -> None:
+    """Walk ``count`` strings by their u64 lengths without decoding them (a vocabulary of 262k tokens: ~0.1 s)."""
+    length = struct.Struct(f"{cursor.order}Q").unpack_from
+    data, pos, size = cursor.data, cursor.pos, cursor.size
+    for _ in range(count):
+        if pos + 8 > size:  # also after a corrupt length jumped past the end
+            raise cursor.fail(f"truncated or corrupt: {what} at byte {min(pos, size)} runs past the end of the file "
+                              f"({size} bytes)")
+        pos += 8 + length(data, pos)[0]
+    if pos > size:
+        raise cursor.fail(f"truncated or corrupt: {what} runs past the end of the file ({size} bytes)")
+    cursor.pos = pos
+
+
+def _open_mapped(path: Path) -> Any:
     if not path.is_file():
         raise GgufError(f"GGUF file {str(path)!r} does not exist")
     if not is_gguf(path):
         raise GgufError(f"{str(path)!r} is not a GGUF file (no GGUF magic)")
     try:
-        return gguf.GGUFReader(str(path))
-    except Exception as exc:  # the reader raises ValueError, struct errors, ... on a broken file
+        with path.open("rb") as handle:
+            return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError) as exc:
         raise GgufError(f"cannot read GGUF file {str(path)!r}: {exc}") from None
 
 
 def read_metadata(path: str | Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``(metadata, small tensors)`` of a GGUF file: every key except the tokenizer's vocabulary, and the RoPE
-    tensors (``rope_freqs.weight``) as float64 lists."""
-    import numpy as np
+    """``(metadata, small tensors)`` of a GGUF file: every key except the tokenizer's vocabulary (and arrays
+    longer than ``MAX_KEPT_ARRAY``), plus ``GGUF.version``, ``GGUF.tensor_count`` and ``GGUF.kv_count``, and the
+    RoPE tensors (``rope_freqs.weight``) as float64 lists.
 
-    reader = _reader(Path(path))
-    meta: dict[str, Any] = {}
-    for key, field in reader.fields.items():
-        if key.startswith("tokenizer.ggml.") and key not in ("tokenizer.ggml.model", "tokenizer.ggml.pre"):
-            continue
-        try:
-            meta[key] = field.contents()
-        except Exception:  # an unreadable field (unknown type) is not a RoPE key: skip it
-            continue
-    tensors = {t.name: [float(x) for x in np.asarray(t.data, dtype=np.float64).ravel()]
-               for t in reader.tensors if t.name == "rope_freqs.weight"}
+    Read by this module from the layout of ggml's ``docs/gguf.md`` (ggerganov/ggml), without the gguf package:
+    ``"GGUF"``, version u32, tensor count u64, KV count u64, the KVs (key string, value type u32, value), the
+    tensor infos (name, n_dims u32, dims u64 x n_dims, ggml type u32, offset u64), then the tensor data from the
+    first multiple of ``general.alignment`` (default 32) after the infos. Big arrays are skipped by their sizes, so
+    a file is read in milliseconds however large its vocabulary."""
+    path = Path(path)
+    data = _open_mapped(path)
+    try:
+        return _read_mapped(_Cursor(data, "<", path))
+    finally:
+        data.close()
+
+
+def _read_mapped(cursor: _Cursor) -> tuple[dict[str, Any], dict[str, Any]]:
+    cursor.take(4, "the magic")
+    version = cursor.scalar("I", "the version")
+    if version & 0xFFFF == 0:  # a big-endian file (written for s390x and the like)
+        cursor.order = ">"
+        version = struct.unpack_from(">I", cursor.data, 4)[0]
+    if version not in SUPPORTED_GGUF_VERSIONS:
+        raise cursor.fail(f"GGUF version {version} is not supported (known: 2, 3)")
+    tensor_count, kv_count = cursor.unpack("Q", "the tensor and KV counts", 2)
+    # a corrupt count fails at once: a KV takes at least 13 bytes (key length, type, a u8), a tensor info 24
+    cursor.require(kv_count * 13 + tensor_count * 24, f"{kv_count} KVs and {tensor_count} tensor infos")
+    meta: dict[str, Any] = {"GGUF.version": version, "GGUF.tensor_count": tensor_count, "GGUF.kv_count": kv_count}
+    seen: set[str] = set()
+    alignment_type = None
+    for index in range(kv_count):
+        key = cursor.text(f"key {index}")
+        assert key is not None
+        if key in seen:
+            raise cursor.fail(f"duplicate key {key!r}")
+        seen.add(key)
+        vtype = cursor.scalar("I", f"the type of {key!r}")
+        keep = not _skipped_key(key)
+        value = _value(cursor, vtype, keep, f"the value of {key!r}")
+        if key == "general.alignment":
+            alignment_type = vtype
+        if keep and value is not None:
+            meta[key] = value
+    wanted: dict[str, tuple[int, int, int]] = {}
+    names: set[str] = set()
+    for index in range(tensor_count):
+        name = cursor.text(f"the name of tensor {index}")
+        assert name is not None
+        if name in names:
+            raise cursor.fail(f"duplicate tensor {name!r}")
+        names.add(name)
+        n_dims = cursor.scalar("I", f"the dims of {name!r}")
+        dims = cursor.unpack("Q", f"the dims of {name!r}", n_dims)
+        ggml_type, offset = cursor.scalar("I", f"the type of {name!r}"), cursor.scalar("Q", f"the offset of {name!r}")
+        if name in RUNTIME_TENSORS:
+            wanted[name] = (math.prod(dims), ggml_type, offset)
+    alignment = DEFAULT_ALIGNMENT
+    if "general.alignment" in seen:
+        alignment = meta["general.alignment"]
+        if alignment_type != 4 or alignment <= 0 or alignment & (alignment - 1):
+            raise cursor.fail(f"'general.alignment' must be a u32 power of two, not {alignment!r}")
+    data_start = -(-cursor.pos // alignment) * alignment
+    tensors: dict[str, Any] = {}
+    for name, (n_elements, ggml_type, offset) in wanted.items():
+        if ggml_type not in _TENSOR_FORMATS:
+            raise cursor.fail(f"tensor {name!r} has ggml type {_GGML_TYPE_NAMES.get(ggml_type, ggml_type)}; "
+                              f"only F32 and F16 are read")
+        fmt = _TENSOR_FORMATS[ggml_type]
+        cursor.pos = data_start + offset
+        tensors[name] = [float(x) for x in cursor.unpack(fmt, f"tensor {name!r}", n_elements)]
     return meta, tensors
 
 
