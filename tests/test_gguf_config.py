@@ -161,7 +161,6 @@ def test_missing_head_dim_sources_is_an_error() -> None:
 
 
 def test_non_gguf_and_missing_files(tmp_path: Path) -> None:
-    pytest.importorskip("gguf")
     fake = tmp_path / "model.gguf"
     fake.write_bytes(b'{"not": "gguf"}')
     with pytest.raises(GgufError, match="not a GGUF file"):
