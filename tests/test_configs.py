@@ -139,3 +139,15 @@ def test_longrope_with_an_original_length_of_one_is_refused_not_a_division_by_ze
         from_hf_config(config)
     given = {**config, "rope_scaling": {**config["rope_scaling"], "attention_factor": 1.0}}
     assert from_hf_config(given).rope.attention_factor == 1.0
+
+
+@pytest.mark.parametrize("fraction", [0.0, -1.0, 1.5, float("nan"), 0.001])
+def test_a_proportional_rotary_factor_outside_its_range_is_one_line(fraction: float) -> None:
+    """A proportional rope's ``partial_rotary_factor`` must lie in (0, 1] and rotate a pair (0.001 of 256 dims rotates
+    none); it was accepted (0 rotated nothing, 1.5 more dims than the head has) or raised a bare ValueError."""
+    from rope_sym.errors import InvalidRopeSpec  # InvalidRopeConfig's parent: a non-finite number is the spec's error
+    from rope_sym.scaling import RopeConfig
+
+    with pytest.raises(InvalidRopeSpec, match="partial_rotary_factor") as info:
+        RopeConfig("proportional", 256, 1e6, fraction)
+    assert "\n" not in str(info.value)

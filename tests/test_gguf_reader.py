@@ -397,3 +397,11 @@ def test_cli_reports_a_corrupt_gguf_in_one_line(sample: Path, capsys: pytest.Cap
     assert main(["model", str(corrupt)]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "truncated or corrupt" in err and "Traceback" not in err
+
+
+def test_an_alignment_given_as_a_long_array_is_one_line(tmp_path: Path) -> None:
+    """A ``general.alignment`` array longer than ``MAX_KEPT_ARRAY`` is skipped unread: it must still be refused as
+    an alignment in one line (it was a KeyError)."""
+    long_array = list(range(MAX_KEPT_ARRAY + 1))
+    path = write_gguf(tmp_path / "align.gguf", extra={"general.alignment": ("add_array", long_array)})
+    assert_one_line_error(path, "general.alignment")

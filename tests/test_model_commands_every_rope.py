@@ -263,3 +263,17 @@ def test_no_traceback_from_a_separate_process(argv: list[str]) -> None:
     proc = subprocess.run([sys.executable, "-m", "verify", *argv], capture_output=True, text=True, timeout=120)
     check_contract(argv, proc.returncode, proc.stdout, proc.stderr)
     assert proc.returncode == 0
+
+
+def test_erasure_of_a_proportional_model_whose_fraction_does_not_divide_the_head(tmp_path: Path,
+                                                                                  capsys: pytest.CaptureFixture[str]
+                                                                                  ) -> None:
+    """Head dim 44 at factor 0.7 rotates 2 * int(30.8 // 2) = 30 dims; rebuilding a fraction 30/44 of the head
+    rounded back to 29 (odd) and refused the model's own setting. The scan is of the 15 rotating pairs."""
+    config = model_config("proportional", head_dim=44, fraction=0.7)
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    status, out, err = run_cli(["erasure", "--model", str(path), "--context", "256", "--json"], capsys)
+    assert status == 0, err
+    scan = json.loads(out)
+    assert (scan["head_dim"], scan["rotary_dim"], len(scan["adjacent_erasure"])) == (44, 30, 15)

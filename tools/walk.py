@@ -117,7 +117,11 @@ def main() -> int:
     into = None
     if "--into" in args:
         at = args.index("--into")
+        if at + 1 >= len(args):
+            print("walk: --into needs a file (e.g. rope_sym/bounds/closed_forms.py)", file=sys.stderr)
+            return 2
         into, args = args[at + 1], args[:at] + args[at + 2:]
+    steps_wanted = "--steps" in args
     argv = [a for a in args if a != "--steps"]
     steps, status = trace(argv)
     files, back, to_read = returns(steps)
@@ -126,7 +130,7 @@ def main() -> int:
     if into is not None:
         sites, callers = entries_into(steps, into)
         print(f"  {into}: entered from {len(sites)} call sites in {len(callers)} files: {', '.join(sites) or 'none'}")
-    if "--steps" in sys.argv:
+    if steps_wanted:
         for source, target in back:
             print(f"  {'read' if (source, target) in to_read else '    '}  {source} -> {target}")
     return 0

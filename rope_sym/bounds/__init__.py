@@ -33,7 +33,7 @@ from rope_sym.bounds.table import (
 )
 from rope_sym.bounds.zone import summary_line, zone_report
 
-# the slowest frequency and its inverse are the spectrum's; the bounds read them through these names too
+# the validators, and the slowest frequency and its inverse, are the spectrum's: exported here too, for the bounds
 from rope_sym.spectrum.spec import FORMS, Form, check_depth, check_eps, check_form, check_rotary_dim
 from rope_sym.spectrum.theta import effective_base, theta_min_of
 

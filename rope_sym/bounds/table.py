@@ -11,7 +11,8 @@ fields of the :class:`Setting` it reads.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import mpmath
@@ -33,10 +34,12 @@ class Setting:
     eps: float
     depth: int
     eps_mach: float
-    depth_phase: float = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "depth_phase", cf.acos_root(self.eps, self.depth))
+    @cached_property
+    def depth_phase(self) -> float:
+        """``arccos(eps^(1/N))``, computed when first read (a setting built for a bound that reads no eps needs
+        none)."""
+        return cf.acos_root(self.eps, self.depth)
 
     @classmethod
     def of(cls, context: object, rotary_dim: object, eps: object, depth: object, eps_mach: object) -> Setting:

@@ -3,7 +3,9 @@
 A *code* is a value's bit pattern in its own format's width (int16 for fp16/bf16, int32 for fp32, int64 for
 fp64), made canonical so that equal values have equal codes: ``-0.0 -> +0.0`` and every NaN -> all ones (itself a
 NaN pattern, so no number shares it). The functions here work on numpy arrays and on torch tensors alike (they use
-only operators, slicing and ``.view``); a backend supplies the array-library specifics through ``ArrayOps``.
+only operators, slicing and ``.view``); a backend supplies the array-library specifics through ``ArrayOps``, and
+``numpy_ops`` is numpy's: the bit patterns of float64 arrays of a format's values by exact conversions (a bf16
+value is an fp32 value whose low 16 bits are zero, so its code is the high half of the fp32 pattern).
 
 A row of codes (a position's ``cos`` and ``sin`` over all pairs, a rotated vector) is packed into 64-bit words
 ``w_j`` and hashed as ``h = sum_j a_j w_j mod 2^64`` with fixed odd multipliers ``a_j``: one multiply-add per

@@ -1,9 +1,8 @@
 """The emulated scan backend: the pipelines of ``rope_sym.pipelines`` in numpy, every step one correct rounding.
 
 Stored values are arrays of the store format's compact numpy dtype (``COMPACT_DTYPES``: float32 for bf16 and
-fp32, float16, float64), the rotated vectors float64 arrays; codes are the bit patterns of those values in the
-format's own width, obtained by exact conversions (a bf16 value is an fp32 value whose low 16 bits are zero, so
-its code is the fp32 pattern shifted right by 16; nothing is rounded here).
+fp32, float16, float64), the rotated vectors float64 arrays; their codes come from ``rope_sym.erasure.codes``'
+``numpy_ops`` (bit patterns by exact conversions: nothing is rounded there).
 """
 
 from __future__ import annotations

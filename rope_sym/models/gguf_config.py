@@ -262,9 +262,10 @@ def _read_mapped(cursor: _Cursor) -> tuple[dict[str, Any], dict[str, Any]]:
             wanted[name] = (math.prod(dims), ggml_type, offset)
     alignment = DEFAULT_ALIGNMENT
     if "general.alignment" in seen:
-        alignment = meta["general.alignment"]
-        if alignment_type != 4 or alignment <= 0 or alignment & (alignment - 1):
-            raise cursor.fail(f"'general.alignment' must be a u32 power of two, not {alignment!r}")
+        given = meta.get("general.alignment")  # absent when it was a (skipped) long array
+        if alignment_type != 4 or not isinstance(given, int) or given <= 0 or given & (given - 1):
+            raise cursor.fail(f"'general.alignment' must be a u32 power of two, not {given!r}")
+        alignment = given
     data_start = -(-cursor.pos // alignment) * alignment
     tensors: dict[str, Any] = {}
     for name, (n_elements, ggml_type, offset) in wanted.items():

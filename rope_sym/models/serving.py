@@ -61,6 +61,10 @@ class InvalidRetrofit(RopeSymError):
     """A retrofit that cannot be written (unknown kind, factor < 1, a target the model cannot take)."""
 
 
+class UnwrittenRetrofit(InvalidRetrofit):
+    """A model whose rope type no retrofit here can express (a ``proportional`` rope): the bounds still judge it."""
+
+
 @dataclass(frozen=True)
 class Retrofit:
     """One retrofit of a model: ``kind``, the factor ``s`` on its effective spectrum and the total ``factor`` S on
@@ -101,7 +105,7 @@ def retrofit(model: ModelRope, kind: str, s: float, target_context: float) -> Re
     target = math.ceil(check_context(target_context))
     rope = model.rope
     if rope.rope_type == "proportional":
-        raise InvalidRetrofit(f"{model.name}: a proportional rope (Gemma 4's global layers) has no retrofit written "
+        raise UnwrittenRetrofit(f"{model.name}: a proportional rope (Gemma 4's global layers) has no retrofit written "
                               "here yet: transformers' proportional type takes only a factor or a new base, spaced by "
                               "the full head dim, and its NoPE pairs carry no position to stretch")
     if model.context is None:

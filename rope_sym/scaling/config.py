@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 
 from rope_sym.errors import InvalidRopeSpec
-from rope_sym.spectrum.spec import RopeSpec
+from rope_sym.spectrum.spec import RopeSpec, finite_real
 
 ROPE_TYPES = ("default", "linear", "dynamic", "yarn", "llama3", "longrope", "proportional")
 """The rope types known here (Hugging Face ``rope_type`` values; ``rope_sym.scaling.VARIANTS`` has one function
@@ -77,7 +77,14 @@ class RopeConfig:
             rotary = spec.rotary_dim
         else:
             RopeSpec(self.head_dim, self.base)
-            rotary = 2 * int(self.partial_rotary_factor * self.head_dim // 2)
+            fraction = finite_real(self.partial_rotary_factor, "partial_rotary_factor")
+            if not 0.0 < fraction <= 1.0:
+                raise InvalidRopeConfig(
+                    f"'partial_rotary_factor' must be in (0, 1], got {self.partial_rotary_factor!r}")
+            rotary = 2 * int(fraction * self.head_dim // 2)
+            if rotary < 2:
+                raise InvalidRopeConfig(f"'partial_rotary_factor' {fraction!r} of head dim {self.head_dim} rotates "
+                                        "no pair")
         object.__setattr__(self, "rotary_dim", rotary)  # stored: every spectrum and bound reads it
         object.__setattr__(self, "spectrum_dim", self.head_dim if self.rope_type == "proportional" else rotary)
         for key in REQUIRED_KEYS[self.rope_type]:

@@ -21,10 +21,13 @@ from rope_sym.spectrum.rotation import (
 )
 from rope_sym.spectrum.spec import (
     FORMS,
+    MAX_DEPTH,
     Form,
     RopeSpec,
     check_base,
     check_context,
+    check_depth,
+    check_eps,
     check_form,
     check_head_dim,
     check_rotary_dim,
@@ -47,8 +50,8 @@ from rope_sym.spectrum.theta import (
 )
 
 __all__ = [
-    "COMPLEX_LAYOUT", "DEFAULT_LAYOUT", "FORMS", "LAYOUTS", "Form", "Layout", "RopeSpec", "apply_rope",
-    "apply_rotation", "attention_score", "check_base", "check_form", "check_rotary_dim",
+    "COMPLEX_LAYOUT", "DEFAULT_LAYOUT", "FORMS", "LAYOUTS", "MAX_DEPTH", "Form", "Layout", "RopeSpec", "apply_rope",
+    "apply_rotation", "attention_score", "check_base", "check_depth", "check_eps", "check_form", "check_rotary_dim",
     "check_context", "check_head_dim", "check_layout", "effective_base", "exact_base", "frequencies",
     "frequencies_exact",
     "frequencies_mp", "frequencies_numpy", "half_to_interleaved", "interleaved_to_half",

@@ -1,5 +1,6 @@
-"""The RoPE description (head dim, base, rotary fraction) and validation of user-given numbers (the RoPE's, and
-the bounds' coherence ``eps``, depth and closed-form ``form``: each is checked once, where it enters)."""
+"""The RoPE description (head dim, base, rotary fraction) and the validators of user-given numbers: the RoPE's,
+and the bounds' coherence ``eps``, depth and closed-form ``form`` (one module, so every entry point checks a number
+the same way, with the same one-line error)."""
 
 from __future__ import annotations
 

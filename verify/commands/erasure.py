@@ -141,8 +141,10 @@ def _model_setting(args: argparse.Namespace) -> tuple[RopeSpec, float, NDArray[n
     model = resolve_model(args.model)
     context, _ = judged_context(model, args.context)
     rope = model.rope
-    # the rotating pairs: a proportional rope's NoPE pairs (frequency 0) carry no position to erase
-    fraction = rope.rotary_dim / rope.head_dim if rope.rope_type == "proportional" else rope.partial_rotary_factor
+    # the rotating pairs: a proportional rope's NoPE pairs (frequency 0) carry no position to erase; its fraction
+    # is taken half a dim up, so that int(head_dim * fraction) gives back the rotary dim, not one below it
+    fraction = (min(1.0, (rope.rotary_dim + 0.5) / rope.head_dim) if rope.rope_type == "proportional"
+                else rope.partial_rotary_factor)
     spec = RopeSpec(rope.head_dim, rope.base, fraction)
     return spec, context, rotating_frequencies(rope, context)
 

@@ -70,7 +70,7 @@ def _run(args: argparse.Namespace) -> int:
     doc = Document()  # prose (wrapped to the width in the table format, whole in markdown)
     if args.model:
         from rope_sym.bounds.models import resolve_model
-        from rope_sym.models.serving import InvalidRetrofit
+        from rope_sym.models.serving import UnwrittenRetrofit
         from rope_sym.real.evidence import expected_reach, interpolation_factor_for, retrofit_evidence
 
         model = resolve_model(args.model, args.revision)
@@ -83,7 +83,7 @@ def _run(args: argparse.Namespace) -> int:
             try:
                 evidence_s = interpolation_factor_for(model, args.retrofit, t["context"],
                                                       None if length is None else (length[0], length[1]))
-            except InvalidRetrofit as exc:  # no retrofit of this model can be written: say why, once
+            except UnwrittenRetrofit as exc:  # no retrofit of this model's rope type is written: say why, once
                 evidence_s = math.inf
                 t["retrofit_error"] = str(exc)
             t["bounds_factor"] = t["factor"]
