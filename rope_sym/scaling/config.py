@@ -109,10 +109,17 @@ class RopeConfig:
                 if not all(_finite(v) and v > 0 for v in values):
                     raise InvalidRopeConfig(f"{key!r} entries must be finite numbers > 0")
             # the attention factor sqrt(1 + ln s / ln L0) (s > 1, none given) divides by ln L0 = 0 at L0 = 1
-            original = self.original_max_position_embeddings
-            scale = self.factor if self.factor is not None else (
-                self.max_position_embeddings / original if self.max_position_embeddings and original else 1.0)
-            if self.attention_factor is None and original == 1 and scale > 1.0:
+            if (self.attention_factor is None and self.original_max_position_embeddings == 1
+                    and longrope_factor(self) > 1.0):
                 raise InvalidRopeConfig("longrope's attention factor sqrt(1 + ln s / ln L0) needs "
                                         "'original_max_position_embeddings' L0 >= 2, got 1 (or give "
                                         "'attention_factor')")
+
+
+def longrope_factor(rope: RopeConfig) -> float:
+    """LongRoPE's ``s``: the given ``factor``, else ``max_position_embeddings / original_max_position_embeddings``."""
+    if rope.factor is not None:
+        return rope.factor
+    if rope.max_position_embeddings is None or rope.original_max_position_embeddings is None:
+        return 1.0
+    return rope.max_position_embeddings / rope.original_max_position_embeddings

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from rope_sym.scaling.config import ROPE_TYPES, InvalidRopeConfig, RopeConfig
+from rope_sym.scaling.config import ROPE_TYPES, InvalidRopeConfig, RopeConfig, longrope_factor
 from rope_sym.spectrum.spec import RopeSpec, finite_real
 from rope_sym.spectrum.theta import frequencies
 
@@ -73,15 +73,6 @@ def yarn_correction_range(rope: RopeConfig) -> tuple[float, float]:
     if rope.truncate:
         lo, hi = math.floor(lo), math.ceil(hi)
     return max(lo, 0.0), min(hi, d - 1.0)
-
-
-def longrope_factor(rope: RopeConfig) -> float:
-    """LongRoPE's ``s``: the given ``factor``, else ``max_position_embeddings / original_max_position_embeddings``."""
-    if rope.factor is not None:
-        return rope.factor
-    if rope.max_position_embeddings is None or rope.original_max_position_embeddings is None:
-        return 1.0
-    return rope.max_position_embeddings / rope.original_max_position_embeddings
 
 
 # ------------------------------------------------------------------------------ one function per rope type
@@ -215,5 +206,4 @@ def attention_factor(rope: RopeConfig) -> float:
 
 def effective_theta_min(rope: RopeConfig, seq_len: float | None = None) -> float:
     """The slowest non-zero effective frequency (NoPE pairs of ``proportional`` do not rotate and are skipped)."""
-    frequencies = inv_freq(rope, seq_len)
-    return float(frequencies[frequencies > 0].min())
+    return float(rotating_frequencies(rope, seq_len).min())
